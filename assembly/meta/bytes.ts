@@ -1,0 +1,74 @@
+// Raw byte helpers shared by the framework and every codec.
+// Codecs see frames as (ptr, len) in module memory: no copies, no per-frame objects.
+
+@inline export function u8At(p: usize): u32 { return <u32>load<u8>(p); }
+@inline export function u16be(p: usize): u32 { return <u32>bswap<u16>(load<u16>(p)); }
+@inline export function u32be(p: usize): u32 { return bswap<u32>(load<u32>(p)); }
+@inline export function u64be(p: usize): u64 { return bswap<u64>(load<u64>(p)); }
+@inline export function i16be(p: usize): i32 { return <i32>bswap<i16>(load<i16>(p)); }
+
+/** Decode `len` bytes of UTF-8 at p into a string (allocates: use only for values rules need). */
+export function utf8String(p: usize, len: i32): string {
+  if (len <= 0) return "";
+  return String.UTF8.decodeUnsafe(p, <usize>len, false);
+}
+
+/**
+ * A growable byte buffer in unmanaged module memory. One instance is kept per connection and
+ * direction and reused for every callback, so the hot path does not allocate per frame.
+ */
+export class ByteBuf {
+  ptr: usize = 0;
+  len: i32 = 0;
+  cap: i32 = 0;
+
+  clear(): void { this.len = 0; }
+
+  ensure(extra: i32): void {
+    const need = this.len + extra;
+    if (need <= this.cap) return;
+    let cap = this.cap < 256 ? 256 : this.cap;
+    while (cap < need) cap <<= 1;
+    this.ptr = this.ptr == 0 ? heap.alloc(<usize>cap) : heap.realloc(this.ptr, <usize>cap);
+    this.cap = cap;
+  }
+
+  /** Give the memory back (connection close). */
+  free(): void {
+    if (this.ptr != 0) heap.free(this.ptr);
+    this.ptr = 0; this.len = 0; this.cap = 0;
+  }
+
+  writeU8(v: u32): void { this.ensure(1); store<u8>(this.ptr + <usize>this.len, <u8>v); this.len += 1; }
+  writeU16BE(v: u32): void { this.ensure(2); store<u16>(this.ptr + <usize>this.len, bswap<u16>(<u16>v)); this.len += 2; }
+  writeU32BE(v: u32): void { this.ensure(4); store<u32>(this.ptr + <usize>this.len, bswap<u32>(v)); this.len += 4; }
+  writeU64BE(v: u64): void { this.ensure(8); store<u64>(this.ptr + <usize>this.len, bswap<u64>(v)); this.len += 8; }
+
+  writeBytes(src: usize, n: i32): void {
+    if (n <= 0) return;
+    this.ensure(n);
+    memory.copy(this.ptr + <usize>this.len, src, <usize>n);
+    this.len += n;
+  }
+
+  /** Append the UTF-8 bytes of s; returns the number of bytes written. */
+  writeUtf8(s: string): i32 {
+    const n = String.UTF8.byteLength(s, false);
+    this.ensure(n);
+    String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, this.ptr + <usize>this.len, false);
+    this.len += n;
+    return n;
+  }
+
+  /** Overwrite a big-endian u32 already written at `at` (length fix-ups). */
+  setU32BE(at: i32, v: u32): void { store<u32>(this.ptr + <usize>at, bswap<u32>(v)); }
+  setU8(at: i32, v: u32): void { store<u8>(this.ptr + <usize>at, <u8>v); }
+
+  /** Drop the first n bytes, keeping the rest (used to keep an incomplete tail). */
+  consume(n: i32): void {
+    if (n <= 0) return;
+    if (n >= this.len) { this.len = 0; return; }
+    memory.copy(this.ptr, this.ptr + <usize>n, <usize>(this.len - n));
+    this.len -= n;
+  }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// Runs the node test files (tests/**/*.test.ts) with Node's test runner. Node 20's --test
+// does not expand globs, so the files are listed here. Extra args filter by path substring.
+import { readdirSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { join, relative } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const filters = process.argv.slice(2);
+const files = [];
+(function walk(dir) {
+  for (const e of readdirSync(dir)) {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) { if (e !== "fixtures" && e !== "spec") walk(p); }
+    else if (e.endsWith(".test.ts")) files.push(relative(root, p));
+  }
+})(join(root, "tests"));
+const chosen = files.sort().filter((f) => !filters.length || filters.some((x) => f.includes(x)));
+if (!chosen.length) { console.error("test-node: no test files matched"); process.exit(1); }
+const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...chosen],
+  { cwd: root, stdio: "inherit" });
+process.exit(r.status ?? 1);
