@@ -11,6 +11,8 @@ export class Metadata {
   frameSize: i32 = 0;
   /** ResponseStatus (see codec.ts). */
   responseStatus: i32 = 0;
+  /** True when the message answers an earlier one (a response, an error, a heartbeat answer). */
+  isReply: bool = false;
   /** e.g. "org.apache.dubbo.DemoService/sayHello"; "" when the rules did not need it. */
   operationName: string = "";
   /** Set by decode() on DecodeStatus.Error. */
@@ -27,7 +29,7 @@ export class Metadata {
 
   reset(): void {
     this.messageType = 0; this.requestId = 0; this.headerSize = 0; this.bodySize = 0;
-    this.frameSize = 0; this.responseStatus = 0; this.operationName = ""; this.error = "";
+    this.frameSize = 0; this.responseStatus = 0; this.isReply = false; this.operationName = ""; this.error = "";
     this.codecFlags = 0; this.codecText = "";
     for (let i = 0; i < 8; i++) unchecked(this.codecOffsets[i] = 0);
     this.count = 0;
@@ -64,7 +66,7 @@ export class Metadata {
     const m = new Metadata();
     m.messageType = this.messageType; m.requestId = this.requestId;
     m.headerSize = this.headerSize; m.bodySize = this.bodySize; m.frameSize = this.frameSize;
-    m.responseStatus = this.responseStatus; m.operationName = this.operationName;
+    m.responseStatus = this.responseStatus; m.isReply = this.isReply; m.operationName = this.operationName;
     m.error = this.error; m.codecFlags = this.codecFlags; m.codecText = this.codecText;
     for (let i = 0; i < 8; i++) m.codecOffsets[i] = this.codecOffsets[i];
     for (let i = 0; i < this.count; i++) m.setAttribute(this.keys[i], this.values[i]);

@@ -1,0 +1,282 @@
+// One downstream connection: cuts frames in both directions, binds the upstream cluster on the
+// first request, applies limits and mutations, correlates responses, and answers rejected
+// requests with protocol error replies that ride on the upstream's answer to a probe.
+import { Action, NetworkContext } from "../abi/context";
+import { BufferType, LogLevel, StreamType, closeStream, getPropertyString, log, setFilterState } from "../abi/host";
+import { Codec, DecodeStatus, ErrorType, MessageType, ResponseStatus, errorTypeName } from "./codec";
+import { Metadata } from "./metadata";
+import { ByteBuf } from "./bytes";
+import { FrameLoop, Verdict } from "./frames";
+import { PluginConfig, Route, ServiceConfig, ON_MISMATCH_REJECT } from "./config";
+import { ipOf, matchRoute, routeSendsTo, selectService } from "./router";
+import { Stat } from "./stats";
+import { MetaRoot } from "./root";
+
+const FILTER_STATE_CLUSTER = "envoy.tcp_proxy.cluster";
+const LIFESPAN_CONNECTION: u32 = 2;
+
+/** A request answered locally; its error reply replaces the upstream's answer to the probe. */
+class Rejection {
+  constructor(public md: Metadata, public error: ErrorType, public message: string) {}
+}
+
+export class MetaConnection extends NetworkContext {
+  private cfg: PluginConfig;
+  private codec: Codec;
+  private down: FrameLoop = new FrameLoop(BufferType.DownstreamData);
+  private up: FrameLoop = new FrameLoop(BufferType.UpstreamData);
+  private reqMd: Metadata = new Metadata();
+  private rspMd: Metadata = new Metadata();
+  /** Heartbeats seen before the connection is bound; forwarded in front of the first request. */
+  private held: ByteBuf = new ByteBuf();
+
+  private bound: bool = false;
+  private service: ServiceConfig | null = null;
+  private cluster: string = "";
+  /** request id -> route slot (-1: no route) for two-way requests in flight. */
+  private pending: Map<u64, i32> = new Map<u64, i32>();
+  private rejections: Map<u64, Rejection> = new Map<u64, Rejection>();
+  private orphans: Rejection[] = [];
+  private closing: bool = false;
+  private requests: i32 = 0;
+
+  constructor(id: u32, private root: MetaRoot) {
+    super(id);
+    this.cfg = root.config;
+    this.codec = root.codec;
+    root.stats.inc(Stat.CxTotal);
+    root.stats.active++;
+  }
+
+  onNewConnection(): Action {
+    // Hold tcp_proxy back (ON_DOWNSTREAM_DATA) until the first request has picked the cluster.
+    return this.root.needsBinding ? Action.Pause : Action.Continue;
+  }
+
+  onDownstreamData(size: u32, eos: bool): Action {
+    if (this.closing) return Action.Continue;
+    const loop = this.down;
+    if (!loop.begin(size)) return Action.Continue;
+    const md = this.reqMd;
+    const max = this.cfg.maxFrameBytes;
+    while (loop.pos < loop.srcLen) {
+      md.reset();
+      const avail = loop.srcLen - loop.pos;
+      const st = this.codec.decode(loop.src + <usize>loop.pos, avail, md, true, this.root.wanted);
+      if (st == DecodeStatus.WaitForData) {
+        if (md.frameSize > max || avail > max) return this.broken(loop, Stat.FrameTooLarge, "frame of " + (md.frameSize > 0 ? md.frameSize : avail).toString() + " bytes exceeds maxFrameBytes " + max.toString());
+        break;
+      }
+      const len = md.frameLength;
+      if (st == DecodeStatus.Error || len <= 0 || len > avail) {
+        return this.broken(loop, Stat.RequestDecodingError, "bad request frame: " + (md.error.length > 0 ? md.error : "invalid frame length"));
+      }
+      if (len > max) return this.broken(loop, Stat.FrameTooLarge, "frame of " + len.toString() + " bytes exceeds maxFrameBytes " + max.toString());
+      loop.apply(this.onRequest(loop, md, len), len);
+    }
+    const forwards = loop.forwardsSomething();
+    loop.finish();
+    this.root.endCallback();
+    if (this.closing) closeStream(StreamType.Downstream);
+    // Until a request has bound the cluster, tcp_proxy must not see bytes (it would connect).
+    return this.bound || forwards || !this.root.needsBinding ? Action.Continue : Action.Pause;
+  }
+
+  onUpstreamData(size: u32, eos: bool): Action {
+    const loop = this.up;
+    if (!loop.begin(size)) return Action.Continue;
+    const md = this.rspMd;
+    while (loop.pos < loop.srcLen) {
+      md.reset();
+      const avail = loop.srcLen - loop.pos;
+      const st = this.codec.decode(loop.src + <usize>loop.pos, avail, md, false, this.root.noKeys);
+      if (st == DecodeStatus.WaitForData) {
+        if (md.frameSize > this.cfg.maxFrameBytes || avail > this.cfg.maxFrameBytes) return this.broken(loop, Stat.FrameTooLarge, "response frame exceeds maxFrameBytes");
+        break;
+      }
+      const len = md.frameLength;
+      if (st == DecodeStatus.Error || len <= 0 || len > avail) {
+        return this.broken(loop, Stat.ResponseDecodingError, "bad response frame: " + (md.error.length > 0 ? md.error : "invalid frame length"));
+      }
+      loop.apply(this.onResponse(loop, md, len), len);
+    }
+    // Error replies that had no probe to ride on go out with whatever the upstream sent.
+    for (let i = 0; i < this.orphans.length; i++) {
+      const r = this.orphans[i];
+      loop.repl.clear();
+      this.codec.onError(r.md, r.error, r.message, loop.repl);
+      loop.append(loop.repl.ptr, loop.repl.len);
+    }
+    this.orphans.length = 0;
+    loop.finish();
+    this.root.endCallback();
+    return Action.Continue;
+  }
+
+  private onRequest(loop: FrameLoop, md: Metadata, len: i32): Verdict {
+    const stats = this.root.stats;
+    const frame = loop.src + <usize>loop.pos;
+    const type = md.messageType;
+    if (type == MessageType.Heartbeat) {
+      stats.inc(Stat.Heartbeat);
+      if (!this.bound && this.root.needsBinding) { this.held.writeBytes(frame, len); return Verdict.Drop; }
+      return Verdict.Keep;
+    }
+    if (md.isReply || (type != MessageType.Request && type != MessageType.Oneway)) return Verdict.Keep;
+    stats.inc(Stat.RequestTotal);
+    if (type == MessageType.Oneway) stats.inc(Stat.Oneway);
+    this.requests++;
+
+    let route: Route | null = null;
+    if (!this.bound) {
+      route = this.bind(md);
+    } else if (this.service != null) {
+      route = matchRoute(this.service!, md);
+      if (route != null && !routeSendsTo(route, this.cluster)) {
+        stats.inc(Stat.RouteMismatch);
+        if (this.cfg.onRouteMismatch == ON_MISMATCH_REJECT) {
+          return this.reject(loop, md, ErrorType.RouteNotFound, "route '" + route.name +
+            "' sends this request to another cluster than this connection's (" + this.cluster +
+            "); routing is decided per connection by its first request");
+        }
+      }
+    }
+    if (this.cfg.services.length > 0) {
+      if (route == null) {
+        stats.inc(Stat.RouteNotFound);
+        return this.reject(loop, md, ErrorType.RouteNotFound, this.service == null
+          ? "no service matches this request" : "no route matches this request in service " + this.service!.name);
+      }
+      const svc = this.service!;
+      if (svc.localRateLimit != null && !this.root.limiter.allow(svc, md, this.root.nowMs())) {
+        stats.inc(Stat.OverLimit);
+        return this.reject(loop, md, ErrorType.OverLimit, "local rate limit exceeded for service " + svc.name);
+      }
+    }
+    const slot = route != null ? this.root.slotOf(route) : -1;
+    stats.incRoute(slot);
+    if (type == MessageType.Request) this.pending.set(md.requestId, slot);
+
+    loop.repl.clear();
+    const held = this.held;
+    if (held.len > 0) { loop.repl.writeBytes(held.ptr, held.len); held.clear(); }
+    if (route != null && route.requestMutation.length > 0) {
+      if (this.codec.encode(md, route.requestMutation, frame, len, loop.repl)) {
+        stats.inc(Stat.MutationApplied);
+        return Verdict.Replace;
+      }
+      stats.inc(Stat.MutationUnsupported);
+    }
+    if (loop.repl.len == 0) return Verdict.Keep;
+    loop.repl.writeBytes(frame, len);
+    return Verdict.Replace;
+  }
+
+  /** First request: pick the service, the route and the cluster for the whole connection. */
+  private bind(md: Metadata): Route | null {
+    this.bound = true;
+    const cfg = this.cfg;
+    if (cfg.services.length == 0) return null;
+    let dst: string | null = null;
+    if (this.root.needsAddresses) {
+      const a = getPropertyString("destination.address");
+      if (a != null) dst = ipOf(a);
+    }
+    const svc = selectService(cfg, md, dst);
+    this.service = svc;
+    if (svc == null) return null;
+    const route = matchRoute(svc, md);
+    let cluster = route != null ? route.pickCluster(this.root.random()) : "";
+    if (cluster.length == 0) cluster = svc.defaultCluster;
+    if (cluster.length > 0) {
+      const s = setFilterState(FILTER_STATE_CLUSTER, cluster, LIFESPAN_CONNECTION);
+      if (s != 0) log(LogLevel.Warn, "metaprotocol: set_envoy_filter_state failed (" + s.toString() + "); tcp_proxy keeps its own cluster");
+      else this.cluster = cluster;
+    }
+    return route;
+  }
+
+  /**
+   * Envoy lets us write toward the client only inside on_upstream_data, so a rejected request is
+   * replaced by a probe the upstream answers at once with the same id; that answer is then
+   * rewritten into the error reply. Oneway requests expect no reply and are only dropped.
+   */
+  private reject(loop: FrameLoop, md: Metadata, error: ErrorType, message: string): Verdict {
+    this.root.stats.inc(Stat.LocalReply);
+    loop.repl.clear();
+    const held = this.held;
+    if (held.len > 0) { loop.repl.writeBytes(held.ptr, held.len); held.clear(); }
+    if (md.messageType == MessageType.Oneway) return loop.repl.len > 0 ? Verdict.Replace : Verdict.Drop;
+    if (this.rejections.has(md.requestId) || this.pending.has(md.requestId)) {
+      // The id is already in flight: a second probe could not be told apart. Close instead.
+      log(LogLevel.Warn, "metaprotocol: duplicate request id " + md.requestId.toString() + "; closing connection");
+      this.closing = true;
+      return Verdict.Drop;
+    }
+    const r = new Rejection(md.clone(), error, message);
+    if (this.codec.probe(md, loop.repl)) {
+      this.rejections.set(md.requestId, r);
+      return Verdict.Replace;
+    }
+    // No probe in this protocol: the reply waits for the next upstream callback, which only
+    // comes if a request is in flight; otherwise close so the client fails fast.
+    this.orphans.push(r);
+    if (this.pending.size == 0) {
+      log(LogLevel.Info, "metaprotocol: " + errorTypeName(error) + " (" + message + "); protocol has no probe, closing connection");
+      this.closing = true;
+    }
+    return loop.repl.len > 0 ? Verdict.Replace : Verdict.Drop;
+  }
+
+  private onResponse(loop: FrameLoop, md: Metadata, len: i32): Verdict {
+    if (!md.isReply) return Verdict.Keep; // upstream-initiated heartbeat or request
+    const id = md.requestId;
+    if (this.rejections.has(id)) {
+      const r = this.rejections.get(id);
+      this.rejections.delete(id);
+      loop.repl.clear();
+      this.codec.onError(r.md, r.error, r.message, loop.repl);
+      return Verdict.Replace;
+    }
+    if (md.messageType == MessageType.Heartbeat) return Verdict.Keep;
+    const stats = this.root.stats;
+    stats.inc(Stat.ResponseTotal);
+    if (md.responseStatus == ResponseStatus.Error || md.messageType == MessageType.Error) stats.inc(Stat.ResponseError);
+    if (!this.pending.has(id)) { stats.inc(Stat.UnmatchedResponse); return Verdict.Keep; }
+    const slot = this.pending.get(id);
+    this.pending.delete(id);
+    if (slot < 0) return Verdict.Keep;
+    const route = this.root.routeAt(slot);
+    if (route.responseMutation.length == 0) return Verdict.Keep;
+    loop.repl.clear();
+    if (this.codec.encode(md, route.responseMutation, loop.src + <usize>loop.pos, len, loop.repl)) {
+      stats.inc(Stat.MutationApplied);
+      return Verdict.Replace;
+    }
+    stats.inc(Stat.MutationUnsupported);
+    return Verdict.Keep;
+  }
+
+  /** A broken frame closes this connection only; it is counted and logged, nothing traps. */
+  private broken(loop: FrameLoop, stat: Stat, why: string): Action {
+    this.root.stats.inc(stat);
+    log(LogLevel.Warn, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.id.toString() + ": " + why + "; closing");
+    loop.discard();
+    this.closing = true;
+    this.root.endCallback();
+    closeStream(StreamType.Downstream);
+    return this.bound || !this.root.needsBinding ? Action.Continue : Action.Pause;
+  }
+
+  onDownstreamClose(peer: u32): void {}
+  onUpstreamClose(peer: u32): void {}
+
+  onDone(): void {
+    this.root.stats.active--;
+    log(LogLevel.Debug, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.id.toString() +
+      " closed: requests=" + this.requests.toString() + " cluster=" + (this.cluster.length > 0 ? this.cluster : "(tcp_proxy default)") +
+      " in_flight=" + this.pending.size.toString());
+    this.down.free(); this.up.free(); this.held.free();
+    this.pending.clear(); this.rejections.clear();
+  }
+}

@@ -1,0 +1,171 @@
+// Character classes as sorted, merged code-point ranges [lo0, hi0, lo1, hi1, ...].
+// Built while parsing, frozen into a StaticArray for the matcher (binary search).
+
+export const MAX_RUNE: i32 = 0x10ffff;
+
+export class RangeSet {
+  r: i32[] = [];
+
+  add(lo: i32, hi: i32): void { this.r.push(lo); this.r.push(hi); }
+
+  addSet(o: RangeSet): void {
+    for (let i = 0; i < o.r.length; i++) this.r.push(unchecked(o.r[i]));
+  }
+
+  /** Sort by lo and merge overlapping or adjacent ranges. */
+  normalize(): void {
+    const n = this.r.length >> 1;
+    if (n <= 1) return;
+    sortPairs(this.r, n);
+    const out: i32[] = [];
+    let curLo = this.r[0], curHi = this.r[1];
+    for (let i = 1; i < n; i++) {
+      const lo = this.r[2 * i], hi = this.r[2 * i + 1];
+      if (lo <= curHi + 1) {
+        if (hi > curHi) curHi = hi;
+      } else {
+        out.push(curLo); out.push(curHi);
+        curLo = lo; curHi = hi;
+      }
+    }
+    out.push(curLo); out.push(curHi);
+    this.r = out;
+  }
+
+  /** Complement within [0, MAX_RUNE]. */
+  negate(): void {
+    this.normalize();
+    const out: i32[] = [];
+    let next = 0;
+    for (let i = 0; i < this.r.length; i += 2) {
+      const lo = this.r[i], hi = this.r[i + 1];
+      if (lo > next) { out.push(next); out.push(lo - 1); }
+      next = hi + 1;
+    }
+    if (next <= MAX_RUNE) { out.push(next); out.push(MAX_RUNE); }
+    this.r = out;
+  }
+
+  /**
+   * Add the simple case-fold partners of every member: ASCII and Latin-1 letters, plus the
+   * few non-ASCII runes that fold to ASCII in Unicode (U+212A KELVIN SIGN ~ k, U+017F LONG S ~ s)
+   * and Latin-1's partners outside Latin-1 (U+00FF ~ U+0178, U+00B5 ~ U+039C ~ U+03BC).
+   * Wider Unicode folding is not implemented (see regex.ts).
+   */
+  addCaseFolds(): void {
+    const n = this.r.length;
+    for (let i = 0; i < n; i += 2) {
+      const lo = this.r[i], hi = this.r[i + 1];
+      this.shifted(lo, hi, 0x41, 0x5a, 32);   // A-Z -> a-z
+      this.shifted(lo, hi, 0x61, 0x7a, -32);  // a-z -> A-Z
+      // Latin-1 letters in two blocks: × (U+00D7) and ÷ (U+00F7) have no case partner.
+      this.shifted(lo, hi, 0xc0, 0xd6, 32); this.shifted(lo, hi, 0xd8, 0xde, 32);
+      this.shifted(lo, hi, 0xe0, 0xf6, -32); this.shifted(lo, hi, 0xf8, 0xfe, -32);
+      this.pair(lo, hi, 0x6b, 0x212a); this.pair(lo, hi, 0x4b, 0x212a);
+      this.pair(lo, hi, 0x73, 0x17f); this.pair(lo, hi, 0x53, 0x17f);
+      this.pair(lo, hi, 0xff, 0x178);
+      this.pair(lo, hi, 0xb5, 0x39c); this.pair(lo, hi, 0xb5, 0x3bc); this.pair(lo, hi, 0x39c, 0x3bc);
+    }
+    this.normalize();
+  }
+
+  private shifted(lo: i32, hi: i32, blo: i32, bhi: i32, delta: i32): void {
+    const a = lo > blo ? lo : blo, b = hi < bhi ? hi : bhi;
+    if (a <= b) this.add(a + delta, b + delta);
+  }
+
+  private pair(lo: i32, hi: i32, x: i32, y: i32): void {
+    if (x >= lo && x <= hi) this.add(y, y);
+    if (y >= lo && y <= hi) this.add(x, x);
+  }
+
+  freeze(): StaticArray<i32> {
+    this.normalize();
+    const s = new StaticArray<i32>(this.r.length);
+    for (let i = 0; i < this.r.length; i++) unchecked(s[i] = this.r[i]);
+    return s;
+  }
+}
+
+/** Heap sort of n (lo, hi) pairs by lo: O(n log n) on hostile patterns, no comparator closure. */
+function sortPairs(r: i32[], n: i32): void {
+  for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(r, i, n);
+  for (let end = n - 1; end > 0; end--) {
+    swapPairs(r, 0, end);
+    siftDown(r, 0, end);
+  }
+}
+
+function siftDown(r: i32[], root: i32, n: i32): void {
+  while (true) {
+    let child = 2 * root + 1;
+    if (child >= n) return;
+    if (child + 1 < n && r[2 * (child + 1)] > r[2 * child]) child++;
+    if (r[2 * root] >= r[2 * child]) return;
+    swapPairs(r, root, child);
+    root = child;
+  }
+}
+
+function swapPairs(r: i32[], a: i32, b: i32): void {
+  const lo = r[2 * a], hi = r[2 * a + 1];
+  r[2 * a] = r[2 * b]; r[2 * a + 1] = r[2 * b + 1];
+  r[2 * b] = lo; r[2 * b + 1] = hi;
+}
+
+/** Binary search in frozen ranges. */
+export function classHas(ranges: StaticArray<i32>, c: i32): bool {
+  let lo = 0, hi = (ranges.length >> 1) - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (c < unchecked(ranges[2 * mid])) hi = mid - 1;
+    else if (c > unchecked(ranges[2 * mid + 1])) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+/** \d \w \s (RE2: ASCII only; \s is [\t\n\f\r ], no \v). Returns false for other letters. */
+export function addPerlClass(set: RangeSet, letter: i32): bool {
+  const lower = letter | 0x20;
+  const tmp = new RangeSet();
+  if (lower == 0x64) { // d
+    tmp.add(0x30, 0x39);
+  } else if (lower == 0x77) { // w
+    tmp.add(0x30, 0x39); tmp.add(0x41, 0x5a); tmp.add(0x5f, 0x5f); tmp.add(0x61, 0x7a);
+  } else if (lower == 0x73) { // s
+    tmp.add(0x09, 0x0a); tmp.add(0x0c, 0x0d); tmp.add(0x20, 0x20);
+  } else {
+    return false;
+  }
+  if (letter != lower) tmp.negate(); // \D \W \S
+  set.addSet(tmp);
+  return true;
+}
+
+/** [:name:] POSIX classes (ASCII, as RE2). Returns false for an unknown name. */
+export function addPosixClass(set: RangeSet, name: string, negated: bool): bool {
+  const tmp = new RangeSet();
+  if (name == "alnum") { tmp.add(0x30, 0x39); tmp.add(0x41, 0x5a); tmp.add(0x61, 0x7a); }
+  else if (name == "alpha") { tmp.add(0x41, 0x5a); tmp.add(0x61, 0x7a); }
+  else if (name == "ascii") { tmp.add(0, 0x7f); }
+  else if (name == "blank") { tmp.add(0x09, 0x09); tmp.add(0x20, 0x20); }
+  else if (name == "cntrl") { tmp.add(0, 0x1f); tmp.add(0x7f, 0x7f); }
+  else if (name == "digit") { tmp.add(0x30, 0x39); }
+  else if (name == "graph") { tmp.add(0x21, 0x7e); }
+  else if (name == "lower") { tmp.add(0x61, 0x7a); }
+  else if (name == "print") { tmp.add(0x20, 0x7e); }
+  else if (name == "punct") { tmp.add(0x21, 0x2f); tmp.add(0x3a, 0x40); tmp.add(0x5b, 0x60); tmp.add(0x7b, 0x7e); }
+  else if (name == "space") { tmp.add(0x09, 0x0d); tmp.add(0x20, 0x20); }
+  else if (name == "upper") { tmp.add(0x41, 0x5a); }
+  else if (name == "word") { tmp.add(0x30, 0x39); tmp.add(0x41, 0x5a); tmp.add(0x5f, 0x5f); tmp.add(0x61, 0x7a); }
+  else if (name == "xdigit") { tmp.add(0x30, 0x39); tmp.add(0x41, 0x46); tmp.add(0x61, 0x66); }
+  else return false;
+  if (negated) tmp.negate();
+  set.addSet(tmp);
+  return true;
+}
+
+@inline export function isWordRune(c: i32): bool {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x5f;
+}

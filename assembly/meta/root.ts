@@ -1,0 +1,111 @@
+// The plugin's root context: owns the parsed config, the codec, stats, the rate limiter and the
+// random source; creates one MetaConnection per downstream connection.
+import { NetworkContext, RootContext } from "../abi/context";
+import { BufferType, LogLevel, bufferString, log, nowNanos, setTickPeriod, getPropertyString } from "../abi/host";
+import { Codec, WantedKeys } from "./codec";
+import { PluginConfig, Route, parsePluginConfig } from "./config";
+import { Stats } from "./stats";
+import { RateLimiter } from "./ratelimit";
+import { MetaConnection } from "./connection";
+
+export class MetaRoot extends RootContext {
+  config: PluginConfig;
+  stats: Stats = new Stats();
+  limiter: RateLimiter = new RateLimiter("metaprotocol");
+  wanted: WantedKeys = WantedKeys.none();
+  noKeys: WantedKeys = WantedKeys.none();
+  needsBinding: bool = false;
+  needsAddresses: bool = false;
+  private routes: Route[] = [];
+  private routeSlots: Map<usize, i32> = new Map<usize, i32>();
+  private rng: u32 = 0x9e3779b9;
+  private nowCacheMs: u64 = 0;
+
+  constructor(id: u32, public codec: Codec) {
+    super(id);
+    // A usable default until on_configure runs (Envoy always configures before traffic).
+    const r = parsePluginConfig("{}", codec.name());
+    this.config = r.config!;
+  }
+
+  onVmStart(vmConfigSize: u32): bool {
+    const seed = <u32>(nowNanos() ^ (nowNanos() >> 32));
+    this.rng = seed != 0 ? seed : 0x9e3779b9;
+    return true;
+  }
+
+  onConfigure(size: u32): bool {
+    const raw = size > 0 ? bufferString(BufferType.PluginConfiguration, size) : null;
+    // Envoy passes no configuration as an empty buffer: that is the empty config.
+    const text = raw == null || raw.trim().length == 0 ? "{}" : raw;
+    const r = parsePluginConfig(text, this.codec.name());
+    if (r.config == null) {
+      log(LogLevel.Error, "metaprotocol: plugin config refused: " + r.error);
+      return false;
+    }
+    const cfg = r.config!;
+    this.config = cfg;
+    this.codec.maxFrameBytes = cfg.maxFrameBytes;
+    this.wanted = cfg.requestKeys;
+    const owner = getPropertyString("plugin_root_id");
+    this.limiter = new RateLimiter("metaprotocol/" + (owner != null ? owner! : "") + "/" + cfg.statPrefix);
+    // Flatten routes into slots: stats and the in-flight table refer to routes by slot.
+    this.routes = [];
+    this.routeSlots.clear();
+    const names: string[] = [];
+    this.needsBinding = false;
+    this.needsAddresses = false;
+    for (let i = 0; i < cfg.services.length; i++) {
+      const svc = cfg.services[i];
+      if (svc.addresses.length > 0) this.needsAddresses = true;
+      if (svc.defaultCluster.length > 0) this.needsBinding = true;
+      for (let j = 0; j < svc.routes.length; j++) {
+        const route = svc.routes[j];
+        if (route.clusters.length > 0) this.needsBinding = true;
+        let slot = names.indexOf(route.name);
+        if (slot < 0) { slot = names.length; names.push(route.name); }
+        this.routes.push(route);
+        this.routeSlots.set(changetype<usize>(route), slot);
+      }
+    }
+    // Slot -> first route with that name (same-named routes share the counter, as in Envoy).
+    const bySlot: Route[] = [];
+    for (let i = 0; i < names.length; i++) {
+      for (let j = 0; j < this.routes.length; j++) {
+        if (this.routes[j].name == names[i]) { bySlot.push(this.routes[j]); break; }
+      }
+    }
+    this.routes = bySlot;
+    this.stats.define(cfg.statPrefix, names);
+    setTickPeriod(cfg.statsFlushIntervalMs);
+    log(LogLevel.Info, "metaprotocol: " + this.codec.name() + " configured: " + cfg.services.length.toString() +
+      " services, " + names.length.toString() + " routes, stats metaprotocol." + cfg.statPrefix);
+    return true;
+  }
+
+  onTick(): void { this.stats.flush(); }
+  onDone(): void { this.stats.flush(); }
+
+  newConnection(id: u32): NetworkContext { return new MetaConnection(id, this); }
+
+  slotOf(route: Route): i32 {
+    const k = changetype<usize>(route);
+    return this.routeSlots.has(k) ? this.routeSlots.get(k) : -1;
+  }
+  routeAt(slot: i32): Route { return this.routes[slot]; }
+
+  /** xorshift32: weighted picks need speed, not secrecy (Math.random would import env.seed). */
+  random(): u32 {
+    let x = this.rng;
+    x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+    this.rng = x;
+    return x;
+  }
+
+  /** Milliseconds, read from the host at most once per data callback. */
+  nowMs(): u64 {
+    if (this.nowCacheMs == 0) this.nowCacheMs = nowNanos() / 1000000;
+    return this.nowCacheMs;
+  }
+  endCallback(): void { this.nowCacheMs = 0; }
+}

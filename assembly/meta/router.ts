@@ -1,0 +1,50 @@
+// Routing decisions: which service owns a connection, and which route a request takes.
+// Pure functions over the parsed config and a request's metadata (no host calls).
+import { Metadata } from "./metadata";
+import { PluginConfig, ServiceConfig, Route } from "./config";
+
+/**
+ * The first service whose match holds: its addresses (when listed) contain the VIP the client
+ * dialed, and its attribute match (when set) holds for the first request.
+ */
+export function selectService(cfg: PluginConfig, md: Metadata, destinationIp: string | null): ServiceConfig | null {
+  const services = cfg.services;
+  for (let i = 0; i < services.length; i++) {
+    const s = unchecked(services[i]);
+    if (s.addresses.length > 0) {
+      if (destinationIp == null || !s.addresses.includes(destinationIp)) continue;
+    }
+    if (!s.match.matches(md)) continue;
+    return s;
+  }
+  return null;
+}
+
+/** Ordered routes, first match wins. */
+export function matchRoute(svc: ServiceConfig, md: Metadata): Route | null {
+  const routes = svc.routes;
+  for (let i = 0; i < routes.length; i++) {
+    const r = unchecked(routes[i]);
+    if (r.match.matches(md)) return r;
+  }
+  return null;
+}
+
+/** The cluster a route sends to, "" meaning "the connection's own (tcp_proxy) cluster". */
+export function routeSendsTo(r: Route, cluster: string): bool {
+  if (r.clusters.length == 0) return true;
+  for (let i = 0; i < r.clusters.length; i++) {
+    if (unchecked(r.clusters[i]).cluster == cluster) return true;
+  }
+  return false;
+}
+
+/** "10.0.0.1:20880" -> "10.0.0.1"; "[::1]:80" -> "::1". */
+export function ipOf(address: string): string {
+  if (address.startsWith("[")) {
+    const end = address.indexOf("]");
+    return end > 0 ? address.substring(1, end) : address;
+  }
+  const colon = address.lastIndexOf(":");
+  return colon > 0 && address.indexOf(":") == colon ? address.substring(0, colon) : address;
+}

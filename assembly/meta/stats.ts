@@ -1,0 +1,58 @@
+// Counters are summed in module memory and flushed to Envoy on the root's tick: one host call
+// per counter that moved, per flush, instead of one per request. Names follow Envoy's style:
+// metaprotocol.<statPrefix>.<name> and metaprotocol.<statPrefix>.route.<route>.<name>.
+import { defineMetric, incrementMetric, recordMetric, MetricType } from "../abi/host";
+
+export const enum Stat {
+  CxTotal, RequestTotal, Oneway, ResponseTotal, ResponseError, Heartbeat,
+  RequestDecodingError, ResponseDecodingError, FrameTooLarge,
+  RouteNotFound, RouteMismatch, LocalReply, OverLimit,
+  MutationApplied, MutationUnsupported, UnmatchedResponse, Count,
+}
+
+const NAMES: string[] = [
+  "downstream_cx_total", "request_total", "request_oneway", "response_total", "response_error", "heartbeat",
+  "request_decoding_error", "response_decoding_error", "frame_too_large",
+  "route_not_found", "route_mismatch", "local_reply", "ratelimit_over_limit",
+  "mutation_applied", "mutation_unsupported", "response_unmatched",
+];
+
+export class Stats {
+  private ids: StaticArray<u32> = new StaticArray<u32>(<i32>Stat.Count);
+  private deltas: StaticArray<i64> = new StaticArray<i64>(<i32>Stat.Count);
+  private routeIds: u32[] = [];
+  private routeDeltas: i64[] = [];
+  private activeId: u32 = 0xffffffff;
+  active: i64 = 0;
+  private lastActive: i64 = -1;
+
+  /** Define every metric (allowed in on_configure, not at start-up). */
+  define(prefix: string, routeNames: string[]): void {
+    const base = "metaprotocol." + prefix + ".";
+    for (let i = 0; i < <i32>Stat.Count; i++) {
+      unchecked(this.ids[i] = defineMetric(MetricType.Counter, base + NAMES[i]));
+    }
+    this.activeId = defineMetric(MetricType.Gauge, base + "downstream_cx_active");
+    this.routeIds = new Array<u32>(routeNames.length);
+    this.routeDeltas = new Array<i64>(routeNames.length);
+    for (let i = 0; i < routeNames.length; i++) {
+      this.routeIds[i] = defineMetric(MetricType.Counter, base + "route." + routeNames[i] + ".request_total");
+      this.routeDeltas[i] = 0;
+    }
+  }
+
+  @inline inc(s: Stat): void { unchecked(this.deltas[<i32>s] += 1); }
+  incRoute(slot: i32): void { if (slot >= 0 && slot < this.routeDeltas.length) unchecked(this.routeDeltas[slot] += 1); }
+
+  flush(): void {
+    for (let i = 0; i < <i32>Stat.Count; i++) {
+      const d = unchecked(this.deltas[i]);
+      if (d != 0) { incrementMetric(unchecked(this.ids[i]), d); unchecked(this.deltas[i] = 0); }
+    }
+    for (let i = 0; i < this.routeDeltas.length; i++) {
+      const d = unchecked(this.routeDeltas[i]);
+      if (d != 0) { incrementMetric(unchecked(this.routeIds[i]), d); unchecked(this.routeDeltas[i] = 0); }
+    }
+    if (this.active != this.lastActive) { recordMetric(this.activeId, <u64>this.active); this.lastActive = this.active; }
+  }
+}

@@ -1,0 +1,284 @@
+// Dubbo 2 over Hessian2. Header (16 bytes, big-endian): magic 0xdabb, flag, status, request id
+// (i64), body length (i32). Requests are parsed lazily: the first four body strings give
+// interface/method/version; the attachments sit behind every argument, so they are reached
+// (by skipping, not building, the arguments) only when a rule or a mutation needs them.
+import { Codec, DecodeStatus, ErrorType, KeyValue, MessageType, ResponseStatus, WantedKeys } from "../../meta/codec";
+import { Metadata } from "../../meta/metadata";
+import { ByteBuf, u8At, u32be, u64be } from "../../meta/bytes";
+import { HessianReader, countJvmParams } from "./hessian";
+
+const HEADER = 16;
+const MAGIC_HI: u32 = 0xda;
+const MAGIC_LO: u32 = 0xbb;
+const FLAG_REQUEST: u32 = 0x80;
+const FLAG_TWOWAY: u32 = 0x40;
+const FLAG_EVENT: u32 = 0x20;
+const SERIALIZATION_MASK: u32 = 0x1f;
+const HESSIAN2: u32 = 2;
+
+export const STATUS_OK: u32 = 20;
+export const STATUS_BAD_REQUEST: u32 = 40;
+export const STATUS_BAD_RESPONSE: u32 = 50;
+export const STATUS_SERVICE_NOT_FOUND: u32 = 60;
+export const STATUS_SERVER_ERROR: u32 = 80;
+export const STATUS_THREADPOOL_EXHAUSTED: u32 = 100;
+
+// Response body flags (Dubbo's DecodeableRpcResult).
+const RESPONSE_WITH_EXCEPTION = 0;
+const RESPONSE_VALUE = 1;
+const RESPONSE_NULL_VALUE = 2;
+const RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS = 3;
+const RESPONSE_VALUE_WITH_ATTACHMENTS = 4;
+const RESPONSE_NULL_VALUE_WITH_ATTACHMENTS = 5;
+
+// md.codecOffsets slots (body-relative offsets found while decoding)
+const OFF_ATTACH_START = 0; // the attachments map tag
+const OFF_ATTACH_END = 1;   // one past its 'Z'
+const FLAG_ATTACH_KNOWN = 1;
+
+const HEADER_KEYS: string[] = ["interface", "method", "version"];
+
+export class DubboCodec extends Codec {
+  private r: HessianReader = new HessianReader();
+
+  name(): string { return "dubbo"; }
+
+  decode(ptr: usize, len: i32, md: Metadata, fromDownstream: bool, wanted: WantedKeys): DecodeStatus {
+    if (len >= 1 && u8At(ptr) != MAGIC_HI) { md.error = "wrong magic"; return DecodeStatus.Error; }
+    if (len >= 2 && u8At(ptr + 1) != MAGIC_LO) { md.error = "wrong magic"; return DecodeStatus.Error; }
+    if (len < HEADER) return DecodeStatus.WaitForData;
+    const body = u32be(ptr + 12);
+    if (body > 0x7fffffef) { md.error = "invalid body length"; return DecodeStatus.Error; }
+    md.frameSize = HEADER + <i32>body;
+    if (len < md.frameSize) return DecodeStatus.WaitForData;
+    md.headerSize = HEADER;
+    md.bodySize = <i32>body;
+    md.requestId = u64be(ptr + 4);
+    const flag = u8At(ptr + 2);
+    const isRequest = (flag & FLAG_REQUEST) != 0;
+    md.isReply = !isRequest;
+    if ((flag & FLAG_EVENT) != 0) {
+      md.messageType = MessageType.Heartbeat;
+      if (!isRequest) md.responseStatus = u8At(ptr + 3) == STATUS_OK ? ResponseStatus.Ok : ResponseStatus.Error;
+      return DecodeStatus.Done;
+    }
+    if (!isRequest) {
+      md.messageType = MessageType.Response;
+      md.responseStatus = u8At(ptr + 3) == STATUS_OK ? ResponseStatus.Ok : ResponseStatus.Error;
+      return DecodeStatus.Done;
+    }
+    md.messageType = (flag & FLAG_TWOWAY) != 0 ? MessageType.Request : MessageType.Oneway;
+    md.codecFlags = <i32>(flag & SERIALIZATION_MASK);
+    if (wanted.isEmpty()) return DecodeStatus.Done;
+    if ((flag & SERIALIZATION_MASK) != HESSIAN2) {
+      md.error = "serialization id " + (flag & SERIALIZATION_MASK).toString() + " is not supported (Hessian2 only)";
+      return DecodeStatus.Error;
+    }
+    return this.parseRequestBody(ptr, md, wanted) ? DecodeStatus.Done : DecodeStatus.Error;
+  }
+
+  private parseRequestBody(ptr: usize, md: Metadata, wanted: WantedKeys): bool {
+    const r = this.r;
+    const bodyStart = ptr + HEADER;
+    r.reset(bodyStart, bodyStart + <usize>md.bodySize);
+    if (!r.readStringRange()) return this.bad(md, "dubbo version");
+    const iface = r.readString(); if (iface == null) return this.bad(md, "service path");
+    const version = r.readString(); if (r.error.length > 0) return this.bad(md, "service version");
+    const method = r.readString(); if (method == null) return this.bad(md, "method name");
+    md.setAttribute("interface", iface);
+    md.setAttribute("method", method);
+    md.setAttribute("version", version != null ? version : "");
+    if (!this.needsAttachments(wanted)) return true;
+    if (!this.findAttachments(md)) return false;
+    return this.readAttachments(md);
+  }
+
+  private needsAttachments(wanted: WantedKeys): bool {
+    if (wanted.all) return true;
+    const keys = wanted.keys.values();
+    for (let i = 0; i < keys.length; i++) if (!HEADER_KEYS.includes(keys[i])) return true;
+    return false;
+  }
+
+  /** Skip the parameter types and arguments; note where the attachments map lies. */
+  private findAttachments(md: Metadata): bool {
+    const r = this.r;
+    if (!r.readStringRange()) return this.bad(md, "parameter types");
+    const nargs = r.strChunked ? -1 : countJvmParams(r.strStart, r.strBytes);
+    if (nargs < 0) return this.bad(md, "parameter types");
+    for (let i = 0; i < nargs; i++) if (!r.skipValue()) return this.bad(md, "argument " + i.toString());
+    const base = r.end - <usize>md.bodySize;
+    const start = <i32>(r.p - base);
+    if (r.p >= r.end) {
+      md.codecOffsets[OFF_ATTACH_START] = start; md.codecOffsets[OFF_ATTACH_END] = start;
+    } else {
+      const at = r.p;
+      if (!r.skipValue()) return this.bad(md, "attachments");
+      md.codecOffsets[OFF_ATTACH_START] = start;
+      md.codecOffsets[OFF_ATTACH_END] = <i32>(r.p - base);
+      r.p = at;
+    }
+    md.codecFlags |= FLAG_ATTACH_KNOWN << 8;
+    return true;
+  }
+
+  /** String-valued attachments become attributes (group, application, user keys, ...). */
+  private readAttachments(md: Metadata): bool {
+    const r = this.r;
+    if (r.p >= r.end) return true;
+    const t = r.peek();
+    if (t == 0x4e) return true; // null map
+    if (t != 0x48 && t != 0x4d) return this.bad(md, "attachments are not a map");
+    r.p += 1;
+    if (t == 0x4d && !r.readStringRange() && r.error.length > 0) return this.bad(md, "attachments map type");
+    while (r.p < r.end && u8At(r.p) != 0x5a) {
+      const key = r.readString();
+      if (key == null) { if (r.error.length > 0) return this.bad(md, "attachment key"); if (!r.skipValue()) return this.bad(md, "attachment value"); continue; }
+      const vt = r.peek();
+      if ((vt >= 0 && vt <= 0x1f) || (vt >= 0x30 && vt <= 0x33) || vt == 0x53 || vt == 0x52) {
+        const v = r.readString();
+        if (v == null) return this.bad(md, "attachment value");
+        md.setAttribute(key, v);
+      } else if (!r.skipValue()) return this.bad(md, "attachment value");
+    }
+    return true;
+  }
+
+  private bad(md: Metadata, what: string): bool {
+    md.error = "broken hessian in " + what + (this.r.error.length > 0 ? ": " + this.r.error : "");
+    return false;
+  }
+
+  encode(md: Metadata, mutation: KeyValue[], ptr: usize, len: i32, out: ByteBuf): bool {
+    const flag = u8At(ptr + 2);
+    if ((flag & SERIALIZATION_MASK) != HESSIAN2 || (flag & FLAG_EVENT) != 0) return false;
+    if ((flag & FLAG_REQUEST) != 0) return this.encodeRequest(md, mutation, ptr, len, out);
+    return this.encodeResponse(mutation, ptr, len, out);
+  }
+
+  private encodeRequest(md: Metadata, mutation: KeyValue[], ptr: usize, len: i32, out: ByteBuf): bool {
+    if (((md.codecFlags >> 8) & FLAG_ATTACH_KNOWN) == 0) {
+      const r = this.r;
+      r.reset(ptr + HEADER, ptr + <usize>len);
+      for (let i = 0; i < 4; i++) { if (!r.readStringRange() && r.error.length > 0) return false; }
+      if (!this.findAttachments(md)) return false;
+    }
+    const aStart = md.codecOffsets[OFF_ATTACH_START];
+    const aEnd = md.codecOffsets[OFF_ATTACH_END];
+    return this.rewriteWithMap(ptr, len, HEADER + aStart, HEADER + aEnd, mutation, out, -1, 0);
+  }
+
+  /** Value responses get an attachments map (flag 1/2/0 -> 4/5/3); error statuses have no place. */
+  private encodeResponse(mutation: KeyValue[], ptr: usize, len: i32, out: ByteBuf): bool {
+    if (u8At(ptr + 3) != STATUS_OK || len <= HEADER) return false;
+    const r = this.r;
+    r.reset(ptr + HEADER, ptr + <usize>len);
+    const kind = <i32>r.readInt();
+    if (r.error.length > 0) return false;
+    const flagEnd = <i32>(r.p - ptr);
+    if (kind == RESPONSE_VALUE || kind == RESPONSE_WITH_EXCEPTION || kind == RESPONSE_VALUE_WITH_ATTACHMENTS || kind == RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS) {
+      if (!r.skipValue()) return false;
+    } else if (kind != RESPONSE_NULL_VALUE && kind != RESPONSE_NULL_VALUE_WITH_ATTACHMENTS) return false;
+    const mapStart = <i32>(r.p - ptr);
+    let mapEnd = len;
+    let newKind = kind;
+    if (kind >= RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS) {
+      if (!r.skipValue()) return false;
+      mapEnd = <i32>(r.p - ptr);
+      newKind = -1;
+    } else {
+      // The flag changes to its "with attachments" twin; only the one-byte int form is rewritten.
+      if (flagEnd != HEADER + 1) return false;
+      mapEnd = mapStart;
+      newKind = kind + 3;
+    }
+    return this.rewriteWithMap(ptr, len, mapStart, mapEnd, mutation, out, newKind, flagEnd);
+  }
+
+  /**
+   * Emit the frame with [mapStart, mapEnd) replaced by a map holding the old entries whose keys
+   * the mutation does not set, then the mutation. Fixes the body length. When newKind >= 0 the
+   * response flag (a one-byte int ending at flagEnd) is rewritten too.
+   */
+  private rewriteWithMap(ptr: usize, len: i32, mapStart: i32, mapEnd: i32, mutation: KeyValue[], out: ByteBuf, newKind: i32, flagEnd: i32): bool {
+    const r = this.r;
+    const begin = out.len;
+    out.writeBytes(ptr, HEADER);
+    if (newKind >= 0) {
+      out.writeU8(<u32>(0x90 + newKind));
+      out.writeBytes(ptr + <usize>flagEnd, mapStart - flagEnd);
+    } else {
+      out.writeBytes(ptr + HEADER, mapStart - HEADER);
+    }
+    out.writeU8(0x48); // 'H' untyped map
+    if (mapEnd > mapStart) {
+      r.reset(ptr + <usize>mapStart, ptr + <usize>mapEnd);
+      const t = r.peek();
+      if (t == 0x48 || t == 0x4d) {
+        r.p += 1;
+        if (t == 0x4d && !r.readStringRange() && r.error.length > 0) { out.len = begin; return false; }
+        while (r.p < r.end && u8At(r.p) != 0x5a) {
+          const entry = r.p;
+          const key = r.readString();
+          if (r.error.length > 0 || !r.skipValue()) { out.len = begin; return false; }
+          if (key != null && hasKey(mutation, key)) continue;
+          out.writeBytes(entry, <i32>(r.p - entry));
+        }
+      } else if (t != 0x4e) { out.len = begin; return false; }
+    }
+    for (let i = 0; i < mutation.length; i++) {
+      writeHessianString(out, mutation[i].key);
+      writeHessianString(out, mutation[i].value);
+    }
+    out.writeU8(0x5a); // 'Z'
+    out.writeBytes(ptr + <usize>mapEnd, len - mapEnd);
+    out.setU32BE(begin + 12, <u32>(out.len - begin - HEADER));
+    return true;
+  }
+
+  onError(md: Metadata, error: ErrorType, message: string, out: ByteBuf): void {
+    let status = STATUS_SERVER_ERROR;
+    if (error == ErrorType.RouteNotFound || error == ErrorType.ClusterNotFound) status = STATUS_SERVICE_NOT_FOUND;
+    else if (error == ErrorType.OverLimit) status = STATUS_THREADPOOL_EXHAUSTED;
+    else if (error == ErrorType.BadResponse) status = STATUS_BAD_RESPONSE;
+    const begin = out.len;
+    out.writeU16BE(0xdabb);
+    out.writeU8(HESSIAN2);       // response, Hessian2
+    out.writeU8(status);
+    out.writeU64BE(md.requestId);
+    out.writeU32BE(0);
+    writeHessianString(out, "metaprotocol: " + message);
+    out.setU32BE(begin + 12, <u32>(out.len - begin - HEADER));
+  }
+
+  /** A heartbeat with the rejected request's id: every Dubbo server answers it at once. */
+  probe(md: Metadata, out: ByteBuf): bool {
+    out.writeU16BE(0xdabb);
+    out.writeU8(FLAG_REQUEST | FLAG_TWOWAY | FLAG_EVENT | HESSIAN2);
+    out.writeU8(0);
+    out.writeU64BE(md.requestId);
+    out.writeU32BE(1);
+    out.writeU8(0x4e); // null
+    return true;
+  }
+}
+
+function hasKey(m: KeyValue[], key: string): bool {
+  for (let i = 0; i < m.length; i++) if (m[i].key == key) return true;
+  return false;
+}
+
+/** Hessian2 string: the length counts UTF-16 units; long strings are chunked by 65535. */
+export function writeHessianString(out: ByteBuf, s: string): void {
+  let units = s.length;
+  let from = 0;
+  while (units > 0xffff) {
+    out.writeU8(0x52); out.writeU16BE(0xffff);
+    out.writeUtf8(s.substring(from, from + 0xffff));
+    from += 0xffff; units -= 0xffff;
+  }
+  if (units < 32) out.writeU8(<u32>units);
+  else if (units < 1024) { out.writeU8(<u32>(0x30 + (units >> 8))); out.writeU8(<u32>(units & 0xff)); }
+  else { out.writeU8(0x53); out.writeU16BE(<u32>units); }
+  out.writeUtf8(from == 0 ? s : s.substring(from));
+}

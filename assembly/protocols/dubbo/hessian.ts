@@ -1,0 +1,242 @@
+// A Hessian 2.0 reader that skips values without building them, and reads the strings and maps
+// a Dubbo frame's routing keys live in. Every read is bounds-checked: a broken value sets
+// `error` and returns false/null instead of trapping.
+import { u8At, u16be, u32be } from "../../meta/bytes";
+
+const MAX_DEPTH = 64;
+
+export class HessianReader {
+  p: usize = 0;
+  end: usize = 0;
+  error: string = "";
+  /** Field counts of class definitions seen in this frame (objects refer to them by index). */
+  private classFields: i32[] = [];
+  // Last string read as a byte range (no allocation): see readStringRange.
+  strStart: usize = 0;
+  strBytes: i32 = 0;
+  strChunked: bool = false;
+
+  reset(p: usize, end: usize): void {
+    this.p = p; this.end = end; this.error = "";
+    this.classFields.length = 0;
+  }
+
+  @inline remaining(): i32 { return <i32>(this.end - this.p); }
+
+  private fail(why: string): bool {
+    if (this.error.length == 0) this.error = why;
+    return false;
+  }
+
+  private need(n: i32): bool {
+    if (<i32>(this.end - this.p) < n) return this.fail("truncated hessian value");
+    return true;
+  }
+
+  peek(): i32 { return this.p < this.end ? <i32>u8At(this.p) : -1; }
+
+  /** Reads an int in any Hessian int encoding. */
+  readInt(): i64 {
+    if (!this.need(1)) return 0;
+    const t = <i32>u8At(this.p);
+    if (t >= 0x80 && t <= 0xbf) { this.p += 1; return <i64>(t - 0x90); }
+    if (t >= 0xc0 && t <= 0xcf) { if (!this.need(2)) return 0; const v = ((t - 0xc8) << 8) | <i32>u8At(this.p + 1); this.p += 2; return <i64>v; }
+    if (t >= 0xd0 && t <= 0xd7) { if (!this.need(3)) return 0; const v = ((t - 0xd4) << 16) | (<i32>u8At(this.p + 1) << 8) | <i32>u8At(this.p + 2); this.p += 3; return <i64>v; }
+    if (t == 0x49) { if (!this.need(5)) return 0; const v = <i32>u32be(this.p + 1); this.p += 5; return <i64>v; }
+    this.fail("expected int");
+    return 0;
+  }
+
+  /**
+   * Reads a string's extent: afterwards [strStart, strStart+strBytes) holds its UTF-8 bytes when
+   * it was one chunk. Returns false for null (`N`, with no error) or on error.
+   */
+  readStringRange(): bool {
+    if (!this.need(1)) return false;
+    const t = <i32>u8At(this.p);
+    if (t == 0x4e) { this.p += 1; return false; }
+    this.strChunked = false;
+    let first = true;
+    let start: usize = 0;
+    let total = 0;
+    while (true) {
+      if (!this.need(1)) return false;
+      const tag = <i32>u8At(this.p);
+      let chars = 0;
+      let final = true;
+      if (tag >= 0x00 && tag <= 0x1f) { chars = tag; this.p += 1; }
+      else if (tag >= 0x30 && tag <= 0x33) { if (!this.need(2)) return false; chars = ((tag - 0x30) << 8) | <i32>u8At(this.p + 1); this.p += 2; }
+      else if (tag == 0x53 || tag == 0x52) { if (!this.need(3)) return false; chars = <i32>u16be(this.p + 1); this.p += 3; final = tag == 0x53; }
+      else return this.fail(first ? "expected string" : "expected string chunk");
+      if (first) start = this.p; else this.strChunked = true;
+      const before = this.p;
+      if (!this.skipUtf8Chars(chars)) return false;
+      total += <i32>(this.p - before);
+      first = false;
+      if (final) break;
+    }
+    this.strStart = start;
+    this.strBytes = this.strChunked ? 0 : total;
+    return true;
+  }
+
+  /** Reads a string value (allocates). null for Hessian null or error (check `error`). */
+  readString(): string | null {
+    const at = this.p;
+    if (!this.readStringRange()) return null;
+    if (!this.strChunked) return String.UTF8.decodeUnsafe(this.strStart, <usize>this.strBytes, false);
+    // Rare: a chunked string. Re-walk and join the chunks.
+    const end = this.p;
+    this.p = at;
+    let s = "";
+    while (this.p < end) {
+      const tag = <i32>u8At(this.p);
+      let chars = 0;
+      if (tag <= 0x1f) { chars = tag; this.p += 1; }
+      else if (tag >= 0x30 && tag <= 0x33) { chars = ((tag - 0x30) << 8) | <i32>u8At(this.p + 1); this.p += 2; }
+      else { chars = <i32>u16be(this.p + 1); this.p += 3; }
+      const from = this.p;
+      this.skipUtf8Chars(chars);
+      s += String.UTF8.decodeUnsafe(from, this.p - from, false);
+    }
+    return s;
+  }
+
+  /** Hessian string lengths count UTF-16 units; the bytes are UTF-8 (or CESU-8 surrogates). */
+  private skipUtf8Chars(chars: i32): bool {
+    let n = 0;
+    while (n < chars) {
+      if (this.p >= this.end) return this.fail("truncated hessian string");
+      const b = <i32>u8At(this.p);
+      let w = 1, units = 1;
+      if (b >= 0xf0) { w = 4; units = 2; } else if (b >= 0xe0) w = 3; else if (b >= 0xc0) w = 2;
+      if (<i32>(this.end - this.p) < w) return this.fail("truncated hessian string");
+      this.p += w;
+      n += units;
+    }
+    return true;
+  }
+
+  /** A type in a typed list/map/class: a string or an int reference. */
+  private skipType(): bool {
+    const t = this.peek();
+    if (t < 0) return this.fail("truncated hessian type");
+    if ((t >= 0x00 && t <= 0x1f) || (t >= 0x30 && t <= 0x33) || t == 0x53 || t == 0x52) {
+      this.readStringRange();
+      return this.error.length == 0;
+    }
+    this.readInt();
+    return this.error.length == 0;
+  }
+
+  /** Skips one complete value of any type. */
+  skipValue(depth: i32 = 0): bool {
+    if (depth > MAX_DEPTH) return this.fail("hessian value nested too deep");
+    if (!this.need(1)) return false;
+    const t = <i32>u8At(this.p);
+    // null, booleans
+    if (t == 0x4e || t == 0x54 || t == 0x46) { this.p += 1; return true; }
+    // ints
+    if ((t >= 0x80 && t <= 0xd7) || t == 0x49) { this.readInt(); return this.error.length == 0; }
+    // longs
+    if (t >= 0xd8 && t <= 0xef) return this.skip(1);
+    if (t >= 0xf0 && t <= 0xff) return this.skip(2);
+    if (t >= 0x38 && t <= 0x3f) return this.skip(3);
+    if (t == 0x59) return this.skip(5);
+    if (t == 0x4c) return this.skip(9);
+    // doubles
+    if (t == 0x5b || t == 0x5c) return this.skip(1);
+    if (t == 0x5d) return this.skip(2);
+    if (t == 0x5e) return this.skip(3);
+    if (t == 0x5f) return this.skip(5);
+    if (t == 0x44) return this.skip(9);
+    // dates
+    if (t == 0x4a) return this.skip(9);
+    if (t == 0x4b) return this.skip(5);
+    // strings
+    if (t <= 0x1f || (t >= 0x30 && t <= 0x33) || t == 0x53 || t == 0x52) { this.readStringRange(); return this.error.length == 0; }
+    // binary
+    if (t >= 0x20 && t <= 0x2f) return this.skip(1 + (t - 0x20));
+    if (t >= 0x34 && t <= 0x37) { if (!this.need(2)) return false; return this.skip(2 + (((t - 0x34) << 8) | <i32>u8At(this.p + 1))); }
+    if (t == 0x62 || t == 0x42) {
+      while (true) {
+        if (!this.need(3)) return false;
+        const tag = <i32>u8At(this.p);
+        if (tag != 0x62 && tag != 0x42) return this.fail("expected binary chunk");
+        if (!this.skip(3 + <i32>u16be(this.p + 1))) return false;
+        if (tag == 0x42) return true;
+      }
+    }
+    // lists
+    if (t == 0x55) { this.p += 1; if (!this.skipType()) return false; return this.skipUntilEnd(depth, 1); }       // 'U' typed variable
+    if (t == 0x57) { this.p += 1; return this.skipUntilEnd(depth, 1); }                                               // 'W' untyped variable
+    if (t == 0x56) { this.p += 1; if (!this.skipType()) return false; return this.skipCount(depth, this.readInt()); } // 'V' typed fixed
+    if (t == 0x58) { this.p += 1; return this.skipCount(depth, this.readInt()); }                                      // 'X' untyped fixed
+    if (t >= 0x70 && t <= 0x77) { this.p += 1; if (!this.skipType()) return false; return this.skipCount(depth, <i64>(t - 0x70)); }
+    if (t >= 0x78 && t <= 0x7f) { this.p += 1; return this.skipCount(depth, <i64>(t - 0x78)); }
+    // maps
+    if (t == 0x48) { this.p += 1; return this.skipUntilEnd(depth, 2); }
+    if (t == 0x4d) { this.p += 1; if (!this.skipType()) return false; return this.skipUntilEnd(depth, 2); }
+    // class definition, then the value that follows it
+    if (t == 0x43) {
+      this.p += 1;
+      if (!this.readStringRange()) return this.fail("bad class name");
+      const n = this.readInt();
+      if (this.error.length > 0 || n < 0 || n > 65535) return this.fail("bad class field count");
+      for (let i: i64 = 0; i < n; i++) { if (!this.readStringRange()) return this.fail("bad class field name"); }
+      this.classFields.push(<i32>n);
+      return this.skipValue(depth + 1);
+    }
+    // objects
+    if (t == 0x4f) { this.p += 1; const ref = this.readInt(); return this.skipObject(depth, ref); }
+    if (t >= 0x60 && t <= 0x6f) { this.p += 1; return this.skipObject(depth, <i64>(t - 0x60)); }
+    // reference to an earlier value
+    if (t == 0x51) { this.p += 1; this.readInt(); return this.error.length == 0; }
+    return this.fail("unknown hessian tag 0x" + t.toString(16));
+  }
+
+  private skip(n: i32): bool {
+    if (!this.need(n)) return false;
+    this.p += n;
+    return true;
+  }
+
+  private skipCount(depth: i32, n: i64): bool {
+    if (this.error.length > 0) return false;
+    if (n < 0 || n > <i64>this.remaining()) return this.fail("bad hessian list length");
+    for (let i: i64 = 0; i < n; i++) if (!this.skipValue(depth + 1)) return false;
+    return true;
+  }
+
+  /** Skips values (or key/value pairs) up to and including the end marker 'Z'. */
+  private skipUntilEnd(depth: i32, per: i32): bool {
+    while (true) {
+      if (!this.need(1)) return false;
+      if (u8At(this.p) == 0x5a) { this.p += 1; return true; }
+      for (let i = 0; i < per; i++) if (!this.skipValue(depth + 1)) return false;
+    }
+  }
+
+  private skipObject(depth: i32, ref: i64): bool {
+    if (this.error.length > 0) return false;
+    if (ref < 0 || ref >= <i64>this.classFields.length) return this.fail("object refers to an unknown class definition");
+    return this.skipCount(depth, <i64>this.classFields[<i32>ref]);
+  }
+}
+
+/** Number of arguments in a JVM parameter descriptor such as `Ljava/lang/String;I[J`. */
+export function countJvmParams(p: usize, len: i32): i32 {
+  let n = 0;
+  let i = 0;
+  while (i < len) {
+    let c = <i32>u8At(p + <usize>i);
+    while (c == 0x5b && i + 1 < len) { i++; c = <i32>u8At(p + <usize>i); } // '[' array prefixes
+    if (c == 0x4c) { // 'L' ... ';'
+      while (i < len && u8At(p + <usize>i) != 0x3b) i++;
+      if (i >= len) return -1;
+    }
+    i++;
+    n++;
+  }
+  return n;
+}

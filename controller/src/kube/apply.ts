@@ -1,0 +1,120 @@
+// Writes to the cluster: server-side apply with our field manager, pruning of owned objects
+// whose source is gone, MetaRouter status through the /status subresource, and Events.
+import {
+  CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubeConfig,
+} from "@kubernetes/client-node";
+import { createHash } from "node:crypto";
+import { GROUP, LABEL_MANAGED_BY, MANAGED_BY, type Condition, type KubeObject } from "../model/types.js";
+import type { EventNote, ObjectRef, Translation } from "../translate/index.js";
+
+export const FIELD_MANAGER = "metaprotocol-wasm";
+export const OWNED_KINDS = [
+  { apiVersion: "extensions.istio.io/v1alpha1", kind: "WasmPlugin" },
+  { apiVersion: "networking.istio.io/v1alpha3", kind: "EnvoyFilter" },
+];
+
+export interface ApplyStats { applied: number; deleted: number; statuses: number; events: number }
+
+export class Applier {
+  private objects: KubernetesObjectApi;
+  private custom: CustomObjectsApi;
+  private core: CoreV1Api;
+  /** Hash of what we last applied per object: unchanged objects are not re-sent. */
+  private appliedHash = new Map<string, string>();
+  private statusHash = new Map<string, string>();
+  private eventsSeen = new Set<string>();
+
+  constructor(kc: KubeConfig, private identity: string) {
+    this.objects = KubernetesObjectApi.makeApiClient(kc);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  async listOwned(): Promise<KubeObject[]> {
+    const out: KubeObject[] = [];
+    for (const k of OWNED_KINDS) {
+      const list: any = await this.objects.list(k.apiVersion, k.kind, undefined, undefined, undefined, undefined, undefined, `${LABEL_MANAGED_BY}=${MANAGED_BY}`);
+      for (const o of list.items ?? []) out.push({ ...o, apiVersion: k.apiVersion, kind: k.kind });
+    }
+    return out;
+  }
+
+  /** Applies desired objects and deletes owned ones that are no longer desired. */
+  async sync(t: Translation, owned: KubeObject[], metaRouters: KubeObject[] = []): Promise<ApplyStats> {
+    const stats: ApplyStats = { applied: 0, deleted: 0, statuses: 0, events: 0 };
+    const id = (o: { kind: string; metadata?: any; namespace?: string; name?: string }) =>
+      `${o.kind}/${o.metadata?.namespace ?? o.namespace}/${o.metadata?.name ?? o.name}`;
+    const present = new Set(owned.map(id));
+    for (const o of t.objects) {
+      const h = hash(o);
+      if (this.appliedHash.get(id(o)) === h && present.has(id(o))) continue;
+      await this.objects.patch(structuredClone(o) as any, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+      this.appliedHash.set(id(o), h);
+      stats.applied++;
+    }
+    const wanted = new Set(t.objects.map(id));
+    for (const o of owned) {
+      if (wanted.has(id(o))) continue;
+      try {
+        await this.objects.delete({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, namespace: o.metadata.namespace } });
+      } catch (e: any) { if (e?.code !== 404) throw e; }
+      this.appliedHash.delete(id(o));
+      stats.deleted++;
+    }
+    for (const s of t.statuses) {
+      const current = metaRouters.find((m) => m.metadata.namespace === s.metaRouter.namespace && m.metadata.name === s.metaRouter.name);
+      if (await this.status(s.metaRouter, s.conditions, current)) stats.statuses++;
+    }
+    for (const e of t.events) if (await this.event(e)) stats.events++;
+    return stats;
+  }
+
+  /** Server-side apply of status.conditions; lastTransitionTime moves only when status flips. */
+  async status(ref: ObjectRef, conditions: Condition[], current?: KubeObject): Promise<boolean> {
+    const k = `${ref.namespace}/${ref.name}`;
+    const h = hash(conditions);
+    if (this.statusHash.get(k) === h) return false;
+    const old: Condition[] = current?.status?.conditions ?? [];
+    const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    const withTimes = conditions.map((c) => {
+      const prev = old.find((o) => o.type === c.type);
+      return { ...c, lastTransitionTime: prev && prev.status === c.status && prev.lastTransitionTime ? prev.lastTransitionTime : now };
+    });
+    try {
+      await this.custom.patchNamespacedCustomObjectStatus({
+        group: GROUP, version: "v1alpha1", namespace: ref.namespace!, plural: "metarouters", name: ref.name,
+        body: { apiVersion: `${GROUP}/v1alpha1`, kind: "MetaRouter", metadata: { name: ref.name, namespace: ref.namespace }, status: { conditions: withTimes } },
+        fieldManager: FIELD_MANAGER, force: true,
+      }, setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply));
+    } catch (e: any) {
+      if (e?.code === 404) return false; // deleted meanwhile: nothing to report on
+      throw e;
+    }
+    this.statusHash.set(k, h);
+    return true;
+  }
+
+  /** One Event per distinct message per object, so a steady problem is not re-reported every reconcile. */
+  async event(e: EventNote): Promise<boolean> {
+    const sig = hash([e.regarding, e.reason, e.message]);
+    if (this.eventsSeen.has(sig)) return false;
+    const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    const namespace = e.regarding.namespace ?? "default";
+    await this.core.createNamespacedEvent({
+      namespace,
+      body: {
+        metadata: { name: `${e.regarding.name}.${sig.slice(0, 16)}`, namespace },
+        involvedObject: { apiVersion: e.regarding.apiVersion, kind: e.regarding.kind, name: e.regarding.name, namespace: e.regarding.namespace, uid: e.regarding.uid },
+        type: e.type, reason: e.reason, message: e.message.slice(0, 1024),
+        source: { component: MANAGED_BY }, reportingComponent: MANAGED_BY, reportingInstance: this.identity,
+        firstTimestamp: now as any, lastTimestamp: now as any, count: 1,
+      },
+    }).catch((err: any) => { if (err?.code !== 409) throw err; });
+    this.eventsSeen.add(sig);
+    return true;
+  }
+}
+
+function hash(v: unknown): string {
+  return createHash("sha256").update(JSON.stringify(v)).digest("hex");
+}

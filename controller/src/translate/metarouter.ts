@@ -1,0 +1,250 @@
+// Validates one MetaRouter against the world it refers to and turns it into a normalised
+// form the plugin-config builders use. Every problem names the field it comes from.
+import type { Condition, KubeObject, MetaRouterSpec, Settings, StringMatch } from "../model/types.js";
+import { key } from "../model/types.js";
+import type { ServicePort } from "./catalog.js";
+import { durationMs, formatDuration } from "./duration.js";
+import { re2Error } from "./regex.js";
+import { normalizeExportTo, visibleIn } from "./visibility.js";
+
+export type Matcher = { exact: string } | { prefix: string } | { regex: string };
+export interface Dest { host: string; subset: string; port?: number; weight: number }
+export interface Route {
+  name: string;
+  match?: Record<string, Matcher>;
+  dests: Dest[];
+  requestMutation: Array<{ key: string; value: string }>;
+  responseMutation: Array<{ key: string; value: string }>;
+}
+export interface PluginBucket { maxTokens: number; tokensPerFill: number; fillInterval: string }
+export interface RateLimit {
+  tokenBucket?: PluginBucket;
+  conditions?: Array<{ match: { attributes: Record<string, Matcher> }; tokenBucket: PluginBucket }>;
+}
+export interface Router {
+  key: string;
+  namespace: string;
+  created: string;
+  host: string;
+  exportTo: string[];
+  routes: Route[];
+  localRateLimit?: RateLimit;
+}
+
+export interface Issue { type: "Accepted" | "ResolvedRefs"; reason: string; field: string; message: string }
+/** A condition that does not stop the MetaRouter from being used. */
+export interface Note { type: string; reason: string; message: string }
+
+export interface Checked { router?: Router; issues: Issue[]; notes: Note[] }
+
+export interface World {
+  ports: ServicePort[];
+  destinationRules: KubeObject[];
+  knownProtocols: Set<string>;
+  settings: Settings;
+}
+
+/** Attributes that stay the same for every request of a connection, so route exactly. */
+export const CONNECTION_STABLE_KEYS = new Set(["interface", "path", "version", "group", "application"]);
+
+export function resolveHost(host: string, ns: string, settings: Settings): string {
+  return host.includes(".") ? host : `${host}.${ns}.svc.${settings.clusterDomain}`;
+}
+
+function matcher(m: StringMatch | undefined, field: string, issues: Issue[]): Matcher | undefined {
+  const kinds = m && typeof m === "object" ? (["exact", "prefix", "regex"] as const).filter((k) => typeof m[k] === "string") : [];
+  if (kinds.length !== 1) {
+    issues.push({ type: "Accepted", reason: "InvalidMatch", field, message: "exactly one of exact, prefix, regex is required" });
+    return undefined;
+  }
+  const k = kinds[0];
+  const v = m![k]!;
+  if (k === "regex") {
+    const err = re2Error(v);
+    if (err) { issues.push({ type: "Accepted", reason: "InvalidRegex", field: `${field}.regex`, message: `invalid regex ${JSON.stringify(v)}: ${err}` }); return undefined; }
+  }
+  return { [k]: v } as Matcher;
+}
+
+function matchAttributes(attrs: Record<string, StringMatch> | undefined, field: string, issues: Issue[]) {
+  if (!attrs || Object.keys(attrs).length === 0) return undefined;
+  const out: Record<string, Matcher> = {};
+  for (const k of Object.keys(attrs).sort()) {
+    const m = matcher(attrs[k], `${field}.${k}`, issues);
+    if (m) out[k] = m;
+  }
+  return out;
+}
+
+function mutations(list: unknown, field: string, issues: Issue[]) {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) { issues.push({ type: "Accepted", reason: "InvalidSpec", field, message: "must be a list of {key, value}" }); return []; }
+  return list.flatMap((m: any, i: number) => {
+    if (typeof m?.key !== "string" || m.key === "" || typeof m?.value !== "string") {
+      issues.push({ type: "Accepted", reason: "InvalidSpec", field: `${field}[${i}]`, message: "key (non-empty) and value must be strings" });
+      return [];
+    }
+    return [{ key: m.key, value: m.value }];
+  });
+}
+
+function bucket(b: any, field: string, issues: Issue[]): PluginBucket | undefined {
+  const bad = (f: string, msg: string) => { issues.push({ type: "Accepted", reason: "InvalidRateLimit", field: `${field}.${f}`, message: msg }); };
+  if (!b || typeof b !== "object") { bad("", "tokenBucket is required"); return undefined; }
+  const ms = durationMs(b.fillInterval);
+  let ok = true;
+  for (const f of ["maxTokens", "tokensPerFill"]) {
+    if (!Number.isInteger(b[f]) || b[f] < 1) { bad(f, "must be an integer >= 1"); ok = false; }
+  }
+  if (ms === null || ms < 1) { bad("fillInterval", `must be a duration of at least 1ms such as "1s", got ${JSON.stringify(b.fillInterval)}`); ok = false; }
+  return ok ? { maxTokens: b.maxTokens, tokensPerFill: b.tokensPerFill, fillInterval: formatDuration(ms!) } : undefined;
+}
+
+function subsetDefined(host: string, subset: string, fromNs: string, world: World): boolean {
+  return world.destinationRules.some((dr) => {
+    const ns = dr.metadata.namespace ?? "default";
+    if (!visibleIn(normalizeExportTo(dr.spec?.exportTo, ns), fromNs) && ns !== fromNs) return false;
+    if (resolveHost(dr.spec?.host ?? "", ns, world.settings) !== host) return false;
+    return (dr.spec?.subsets ?? []).some((s: any) => s?.name === subset);
+  });
+}
+
+export function checkMetaRouter(mr: KubeObject, world: World): Checked {
+  const issues: Issue[] = [];
+  const notes: Note[] = [];
+  const spec = (mr.spec ?? {}) as MetaRouterSpec;
+  const ns = mr.metadata.namespace ?? "default";
+  const seen = (host: string) => world.ports.filter((p) => p.host === host && (visibleIn(p.exportTo, ns) || p.namespace === ns));
+
+  if (!Array.isArray(spec.hosts) || spec.hosts.length !== 1 || typeof spec.hosts[0] !== "string") {
+    issues.push({ type: "Accepted", reason: "InvalidSpec", field: "spec.hosts", message: "exactly one host is required" });
+    return { issues, notes };
+  }
+  const host = resolveHost(spec.hosts[0], ns, world.settings);
+  const ports = seen(host);
+  if (ports.length === 0) {
+    issues.push({ type: "ResolvedRefs", reason: "UnknownHost", field: "spec.hosts[0]",
+      message: `no Service or ServiceEntry visible from namespace ${ns} has host ${host} with a tcp-metaprotocol-<protocol> port` });
+  }
+  const unknown = ports.filter((p) => !world.knownProtocols.has(p.protocol));
+  const unknownText = unknown.map((p) => `port ${p.port} (${p.portName}) selects protocol "${p.protocol}"`).join(", ");
+  const why = "which has no ApplicationProtocol (or no module): nothing is applied for it";
+  if (unknown.length && unknown.length === ports.length) {
+    issues.push({ type: "ResolvedRefs", reason: "UnknownProtocol", field: "spec.hosts[0]", message: `${host}: ${unknownText}, ${why}` });
+  } else if (unknown.length) {
+    notes.push({ type: "PortsSkipped", reason: "UnknownProtocol", message: `spec.hosts[0]: ${host}: ${unknownText}, ${why}; its other ports are configured` });
+  }
+
+  const routes: Route[] = [];
+  (spec.routes ?? []).forEach((r, i) => {
+    const f = `spec.routes[${i}]`;
+    if (typeof r?.name !== "string" || r.name === "") issues.push({ type: "Accepted", reason: "InvalidSpec", field: `${f}.name`, message: "a route needs a name" });
+    const match = matchAttributes(r?.match?.attributes, `${f}.match.attributes`, issues);
+    const dests: Dest[] = [];
+    const list = r?.route ?? [];
+    list.forEach((d, j) => {
+      const df = `${f}.route[${j}]`;
+      const dh = d?.destination?.host;
+      if (typeof dh !== "string" || dh === "") { issues.push({ type: "Accepted", reason: "InvalidSpec", field: `${df}.destination.host`, message: "required" }); return; }
+      const destHost = resolveHost(dh, ns, world.settings);
+      const destPorts = seen(destHost);
+      const port = d.destination?.port?.number;
+      if (destPorts.length === 0 && destHost !== host) {
+        issues.push({ type: "ResolvedRefs", reason: "UnknownHost", field: `${df}.destination.host`, message: `no Service or ServiceEntry visible from namespace ${ns} has host ${destHost}` });
+      } else if (port !== undefined && destPorts.length && !destPorts.some((p) => p.port === port)) {
+        issues.push({ type: "ResolvedRefs", reason: "PortNotFound", field: `${df}.destination.port.number`, message: `${destHost} has no metaprotocol port ${port}` });
+      }
+      const subset = d.destination?.subset ?? "";
+      if (subset && !subsetDefined(destHost, subset, ns, world)) {
+        issues.push({ type: "ResolvedRefs", reason: "SubsetNotFound", field: `${df}.destination.subset`,
+          message: `subset "${subset}" is not defined for host ${destHost} in any DestinationRule visible from namespace ${ns}` });
+      }
+      const w = d.weight;
+      if (w !== undefined && (!Number.isInteger(w) || w < 0)) {
+        issues.push({ type: "Accepted", reason: "WeightsDoNotAddUp", field: `${df}.weight`, message: "must be a non-negative integer" });
+      }
+      dests.push({ host: destHost, subset, port, weight: w ?? (list.length === 1 ? 100 : 0) });
+    });
+    if (list.length > 1 || (list.length === 1 && list[0]?.weight !== undefined)) {
+      const sum = list.reduce((s, d) => s + (Number.isInteger(d?.weight) ? d.weight! : 0), 0);
+      if (sum !== 100) issues.push({ type: "Accepted", reason: "WeightsDoNotAddUp", field: `${f}.route`, message: `weights add up to ${sum}, not 100` });
+    }
+    if (r?.mirror !== undefined || r?.mirrorPercentage !== undefined) {
+      notes.push({ type: "Unsupported", reason: "MirrorNotSupported",
+        message: `${f}.mirror: ignored, a Wasm network filter cannot open a second upstream connection to mirror traffic; the rest of the route applies` });
+    }
+    routes.push({
+      name: r?.name ?? `route-${i}`, match, dests,
+      requestMutation: mutations(r?.requestMutation, `${f}.requestMutation`, issues),
+      responseMutation: mutations(r?.responseMutation, `${f}.responseMutation`, issues),
+    });
+  });
+
+  let localRateLimit: RateLimit | undefined;
+  const lrl = spec.localRateLimit;
+  if (lrl) {
+    localRateLimit = {};
+    if (lrl.tokenBucket) localRateLimit.tokenBucket = bucket(lrl.tokenBucket, "spec.localRateLimit.tokenBucket", issues);
+    const conds = (lrl.conditions ?? []).flatMap((c, i) => {
+      const f = `spec.localRateLimit.conditions[${i}]`;
+      const attrs = matchAttributes(c?.match?.attributes, `${f}.match.attributes`, issues);
+      const b = bucket(c?.tokenBucket, `${f}.tokenBucket`, issues);
+      return b ? [{ match: { attributes: attrs ?? {} }, tokenBucket: b }] : [];
+    });
+    if (conds.length) localRateLimit.conditions = conds;
+  }
+  if (spec.globalRateLimit !== undefined) {
+    notes.push({ type: "Unsupported", reason: "GlobalRateLimitNotSupported",
+      message: "spec.globalRateLimit: ignored, the module has no rate limit service client; use localRateLimit. The rest of the MetaRouter applies" });
+  }
+  const perRequest = perRequestSplit(routes);
+  if (perRequest) notes.push(perRequest);
+
+  const router: Router = {
+    key: key(mr), namespace: ns, created: mr.metadata.creationTimestamp ?? "", host,
+    exportTo: normalizeExportTo(spec.exportTo, ns), routes, localRateLimit,
+  };
+  return { router, issues, notes };
+}
+
+/** Routes on a per-request attribute that send traffic elsewhere split connections, not calls. */
+function perRequestSplit(routes: Route[]): Note | undefined {
+  const destsOf = (r: Route) => r.dests.map((d) => `${d.host}|${d.subset}|${d.port ?? ""}|${d.weight}`).sort().join(",");
+  const all = new Set(routes.filter((r) => r.dests.length).map(destsOf));
+  all.add(""); // the default cluster
+  if (all.size < 2) return undefined;
+  const hits: string[] = [];
+  routes.forEach((r, i) => {
+    if (!r.dests.length || !r.match) return;
+    const keys = Object.keys(r.match).filter((k) => !CONNECTION_STABLE_KEYS.has(k));
+    if (keys.length) hits.push(`spec.routes[${i}] (${r.name}) matches ${keys.join(", ")}`);
+  });
+  if (!hits.length) return undefined;
+  return {
+    type: "PerConnectionRouting", reason: "RoutesOnPerRequestAttribute",
+    message: `${hits.join("; ")}: the destination is chosen once per connection by its first request, and clients ` +
+      `send every call of a service over one connection, so later calls follow the first one's route (counted as route_mismatch). ` +
+      `Attributes that stay the same for a connection (${[...CONNECTION_STABLE_KEYS].join(", ")}) route exactly`,
+  };
+}
+
+export function conditionsFor(mr: KubeObject, checked: Pick<Checked, "issues" | "notes">, extra: Note[] = []): Condition[] {
+  const gen = mr.metadata.generation;
+  const one = (type: "Accepted" | "ResolvedRefs", okReason: string, okMsg: string): Condition => {
+    const list = checked.issues.filter((i) => i.type === type);
+    if (!list.length) return { type, status: "True", reason: okReason, message: okMsg, observedGeneration: gen };
+    const shown = list.slice(0, 5).map((i) => `${i.field}: ${i.message}`);
+    if (list.length > 5) shown.push(`and ${list.length - 5} more`);
+    return { type, status: "False", reason: list[0].reason, message: shown.join("; "), observedGeneration: gen };
+  };
+  const out = [
+    one("Accepted", "Accepted", "the MetaRouter is valid"),
+    one("ResolvedRefs", "ResolvedRefs", "every host, port and subset resolves"),
+  ];
+  const byType = new Map<string, Note[]>();
+  for (const n of [...checked.notes, ...extra]) byType.set(n.type, [...(byType.get(n.type) ?? []), n]);
+  for (const [type, notes] of [...byType].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    out.push({ type, status: "True", reason: notes[0].reason, message: notes.map((n) => n.message).join("; "), observedGeneration: gen });
+  }
+  return out;
+}

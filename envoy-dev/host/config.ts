@@ -1,0 +1,285 @@
+// Reads the subset of an Envoy bootstrap (envoy.yaml) that the local host implements.
+// Anything outside that subset is refused with the exact path, so a config that loads here
+// never silently means something different from what real Envoy would do with it.
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+
+export type FailurePolicy = "FAIL_CLOSED" | "FAIL_OPEN" | "FAIL_RELOAD";
+export type ConnectMode = "IMMEDIATE" | "ON_DOWNSTREAM_DATA";
+
+export interface WasmFilterConfig {
+  pluginName: string;
+  rootId: string;
+  vmId: string;
+  runtime: string;
+  filename: string;
+  configuration: string;
+  vmConfiguration: string;
+  failurePolicy: FailurePolicy;
+}
+export interface TcpProxyConfig {
+  statPrefix: string;
+  cluster: string;
+  connectMode: ConnectMode;
+  maxEarlyDataBytes: number | null;
+}
+export interface ListenerConfig {
+  name: string;
+  address: string;
+  port: number;
+  bufferLimit: number;
+  wasm: WasmFilterConfig | null;
+  tcpProxy: TcpProxyConfig;
+}
+export interface Endpoint { host: string; port: number }
+export interface ClusterConfig {
+  name: string;
+  type: "STATIC" | "STRICT_DNS";
+  connectTimeoutMs: number;
+  endpoints: Endpoint[];
+}
+export interface HostConfig {
+  admin: { address: string; port: number } | null;
+  listeners: ListenerConfig[];
+  clusters: ClusterConfig[];
+}
+
+export class ConfigError extends Error {}
+
+const WASM_FILTER = "envoy.filters.network.wasm";
+const TCP_PROXY = "envoy.filters.network.tcp_proxy";
+const WASM_TYPE = "type.googleapis.com/envoy.extensions.filters.network.wasm.v3.Wasm";
+const TCP_TYPE = "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
+const STRING_VALUE = "type.googleapis.com/google.protobuf.StringValue";
+const DEFAULT_BUFFER_LIMIT = 1024 * 1024; // Envoy's per_connection_buffer_limit_bytes default
+
+type Obj = Record<string, unknown>;
+
+function fail(path: string, msg: string): never {
+  throw new ConfigError(`${path}: ${msg}`);
+}
+
+function obj(v: unknown, path: string): Obj {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) fail(path, "expected an object");
+  return v as Obj;
+}
+
+function arr(v: unknown, path: string): unknown[] {
+  if (!Array.isArray(v)) fail(path, "expected a list");
+  return v;
+}
+
+/** Refuses every key the local host does not implement, naming the first one found. */
+function only(o: Obj, path: string, allowed: string[]): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) fail(`${path}.${k}`, "field is not supported by the local host");
+  }
+}
+
+function str(o: Obj, key: string, path: string, required = true): string | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) {
+    if (required) fail(`${path}.${key}`, "required field is missing");
+    return undefined;
+  }
+  if (typeof v !== "string") fail(`${path}.${key}`, "expected a string");
+  return v;
+}
+
+function uint(v: unknown, path: string, max = 0xffffffff): number {
+  const n = typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > max) {
+    fail(path, `expected an integer 0..${max}`);
+  }
+  return n;
+}
+
+/** Protobuf JSON Duration ("1s", "0.25s") or {seconds, nanos}; returns milliseconds. */
+export function durationMs(v: unknown, path: string): number {
+  if (typeof v === "string") {
+    const m = /^(\d+(?:\.\d+)?)s$/.exec(v);
+    if (!m) fail(path, `bad duration "${v}" (expected e.g. "1s" or "0.25s")`);
+    return Math.round(Number(m[1]) * 1000);
+  }
+  const o = obj(v, path);
+  only(o, path, ["seconds", "nanos"]);
+  return uint(o.seconds ?? 0, `${path}.seconds`) * 1000 + Math.round(uint(o.nanos ?? 0, `${path}.nanos`) / 1e6);
+}
+
+function socketAddress(v: unknown, path: string): { address: string; port: number } {
+  const a = obj(v, path);
+  only(a, path, ["socket_address"]);
+  const sp = `${path}.socket_address`;
+  const s = obj(a.socket_address, sp);
+  only(s, sp, ["address", "port_value", "protocol"]);
+  if (s.protocol !== undefined && s.protocol !== "TCP") fail(`${sp}.protocol`, "only TCP is supported by the local host");
+  return { address: str(s, "address", sp)!, port: uint(s.port_value, `${sp}.port_value`, 65535) };
+}
+
+function parseWasm(tc: Obj, path: string): WasmFilterConfig {
+  only(tc, path, ["@type", "config"]);
+  if (tc["@type"] !== WASM_TYPE) fail(`${path}.@type`, `expected ${WASM_TYPE}`);
+  const cp = `${path}.config`;
+  const c = obj(tc.config, cp);
+  only(c, cp, ["name", "root_id", "vm_config", "configuration", "failure_policy"]);
+  const vp = `${cp}.vm_config`;
+  const vm = obj(c.vm_config, vp);
+  only(vm, vp, ["vm_id", "runtime", "code", "configuration"]);
+  const runtime = str(vm, "runtime", vp)!;
+  if (runtime !== "envoy.wasm.runtime.v8") {
+    fail(`${vp}.runtime`, `runtime ${runtime} is not supported by the local host (use envoy.wasm.runtime.v8)`);
+  }
+  const codeP = `${vp}.code`;
+  const code = obj(vm.code, codeP);
+  only(code, codeP, ["local"]);
+  const local = obj(code.local, `${codeP}.local`);
+  only(local, `${codeP}.local`, ["filename"]);
+  const policy = str(c, "failure_policy", cp, false) ?? "FAIL_CLOSED";
+  if (!["FAIL_CLOSED", "FAIL_OPEN", "FAIL_RELOAD"].includes(policy)) {
+    fail(`${cp}.failure_policy`, `unknown policy ${policy} (FAIL_CLOSED, FAIL_OPEN or FAIL_RELOAD)`);
+  }
+  return {
+    pluginName: str(c, "name", cp, false) ?? "",
+    rootId: str(c, "root_id", cp, false) ?? "",
+    vmId: str(vm, "vm_id", vp, false) ?? "",
+    runtime,
+    filename: str(local, "filename", `${codeP}.local`)!,
+    configuration: stringValue(c.configuration, `${cp}.configuration`),
+    vmConfiguration: stringValue(vm.configuration, `${vp}.configuration`),
+    failurePolicy: policy as FailurePolicy,
+  };
+}
+
+function stringValue(v: unknown, path: string): string {
+  if (v === undefined || v === null) return "";
+  const o = obj(v, path);
+  only(o, path, ["@type", "value"]);
+  if (o["@type"] !== STRING_VALUE) fail(`${path}.@type`, `only ${STRING_VALUE} is supported by the local host`);
+  return str(o, "value", path, false) ?? "";
+}
+
+function parseTcpProxy(tc: Obj, path: string): TcpProxyConfig {
+  if (tc.weighted_clusters !== undefined) {
+    fail(`${path}.weighted_clusters`, "not supported by the local host (and Envoy ignores envoy.tcp_proxy.cluster filter state with it)");
+  }
+  only(tc, path, ["@type", "stat_prefix", "cluster", "upstream_connect_mode", "max_early_data_bytes"]);
+  if (tc["@type"] !== TCP_TYPE) fail(`${path}.@type`, `expected ${TCP_TYPE}`);
+  const mode = str(tc, "upstream_connect_mode", path, false) ?? "IMMEDIATE";
+  if (mode !== "IMMEDIATE" && mode !== "ON_DOWNSTREAM_DATA") {
+    fail(`${path}.upstream_connect_mode`, `mode ${mode} is not supported by the local host (IMMEDIATE or ON_DOWNSTREAM_DATA)`);
+  }
+  const early = tc.max_early_data_bytes === undefined ? null : uint(tc.max_early_data_bytes, `${path}.max_early_data_bytes`);
+  if (mode === "ON_DOWNSTREAM_DATA" && early === null) {
+    fail(`${path}.max_early_data_bytes`, "required with upstream_connect_mode ON_DOWNSTREAM_DATA");
+  }
+  return { statPrefix: str(tc, "stat_prefix", path)!, cluster: str(tc, "cluster", path)!, connectMode: mode, maxEarlyDataBytes: early };
+}
+
+function parseListener(v: unknown, path: string): ListenerConfig {
+  const l = obj(v, path);
+  only(l, path, ["name", "address", "filter_chains", "per_connection_buffer_limit_bytes"]);
+  const addr = socketAddress(l.address, `${path}.address`);
+  const chains = arr(l.filter_chains, `${path}.filter_chains`);
+  if (chains.length !== 1) fail(`${path}.filter_chains`, "the local host supports exactly one filter chain");
+  const chp = `${path}.filter_chains[0]`;
+  const ch = obj(chains[0], chp);
+  only(ch, chp, ["filters"]);
+  const filters = arr(ch.filters, `${chp}.filters`);
+  let wasm: WasmFilterConfig | null = null;
+  let tcpProxy: TcpProxyConfig | null = null;
+  // Unknown filters first: that is the clearest message when a chain has one.
+  filters.forEach((fv, i) => {
+    const name = obj(fv, `${chp}.filters[${i}]`).name;
+    if (name !== WASM_FILTER && name !== TCP_PROXY) fail(`${chp}.filters[${i}]`, `filter ${String(name)} is not supported by the local host`);
+  });
+  filters.forEach((fv, i) => {
+    const fp = `${chp}.filters[${i}]`;
+    const f = obj(fv, fp);
+    only(f, fp, ["name", "typed_config"]);
+    const name = str(f, "name", fp)!;
+    const tc = obj(f.typed_config, `${fp}.typed_config`);
+    if (name === WASM_FILTER && i === 0 && filters.length === 2) wasm = parseWasm(tc, `${fp}.typed_config`);
+    else if (name === TCP_PROXY && i === filters.length - 1) tcpProxy = parseTcpProxy(tc, `${fp}.typed_config`);
+    else if (name === WASM_FILTER || name === TCP_PROXY) {
+      fail(fp, `filter ${name} at this position is not supported by the local host (supported chains: [${WASM_FILTER}, ${TCP_PROXY}] or [${TCP_PROXY}])`);
+    } else fail(fp, `filter ${name} is not supported by the local host`);
+  });
+  if (!tcpProxy) fail(`${chp}.filters`, `the chain must end with ${TCP_PROXY}`);
+  const limit = l.per_connection_buffer_limit_bytes === undefined
+    ? DEFAULT_BUFFER_LIMIT : uint(l.per_connection_buffer_limit_bytes, `${path}.per_connection_buffer_limit_bytes`);
+  return { name: str(l, "name", path)!, address: addr.address, port: addr.port, bufferLimit: limit, wasm, tcpProxy };
+}
+
+function parseCluster(v: unknown, path: string): ClusterConfig {
+  const c = obj(v, path);
+  only(c, path, ["name", "type", "connect_timeout", "load_assignment", "lb_policy"]);
+  const name = str(c, "name", path)!;
+  const type = str(c, "type", path, false) ?? "STATIC";
+  if (type !== "STATIC" && type !== "STRICT_DNS") fail(`${path}.type`, `cluster type ${type} is not supported by the local host`);
+  const lb = str(c, "lb_policy", path, false) ?? "ROUND_ROBIN";
+  if (lb !== "ROUND_ROBIN") fail(`${path}.lb_policy`, `lb_policy ${lb} is not supported by the local host`);
+  const connectTimeoutMs = c.connect_timeout === undefined ? 5000 : durationMs(c.connect_timeout, `${path}.connect_timeout`);
+  const endpoints: Endpoint[] = [];
+  if (c.load_assignment !== undefined) {
+    const lp = `${path}.load_assignment`;
+    const la = obj(c.load_assignment, lp);
+    only(la, lp, ["cluster_name", "endpoints"]);
+    arr(la.endpoints ?? [], `${lp}.endpoints`).forEach((ev, i) => {
+      const ep = `${lp}.endpoints[${i}]`;
+      const e = obj(ev, ep);
+      only(e, ep, ["lb_endpoints"]);
+      arr(e.lb_endpoints, `${ep}.lb_endpoints`).forEach((lv, j) => {
+        const lep = `${ep}.lb_endpoints[${j}]`;
+        const le = obj(lv, lep);
+        only(le, lep, ["endpoint"]);
+        const en = obj(le.endpoint, `${lep}.endpoint`);
+        only(en, `${lep}.endpoint`, ["address"]);
+        const a = socketAddress(en.address, `${lep}.endpoint.address`);
+        if (type === "STATIC" && !/^[\d.]+$|:/.test(a.address)) {
+          fail(`${lep}.endpoint.address.socket_address.address`, "a STATIC cluster needs an IP address");
+        }
+        endpoints.push({ host: a.address, port: a.port });
+      });
+    });
+  }
+  return { name, type, connectTimeoutMs, endpoints };
+}
+
+export function parseConfig(text: string, source = "config"): HostConfig {
+  let doc: unknown;
+  try { doc = parse(text); } catch (e) { throw new ConfigError(`${source}: not valid YAML: ${(e as Error).message}`); }
+  const root = obj(doc, "(root)");
+  for (const k of Object.keys(root)) {
+    // node (id/cluster) only names the proxy; it changes no behaviour, so it is accepted.
+    if (!["admin", "static_resources", "node"].includes(k)) fail(k, "field is not supported by the local host");
+  }
+  let admin: HostConfig["admin"] = null;
+  if (root.admin !== undefined) {
+    const a = obj(root.admin, "admin");
+    only(a, "admin", ["address"]);
+    admin = socketAddress(a.address, "admin.address");
+  }
+  const sr = obj(root.static_resources, "static_resources");
+  only(sr, "static_resources", ["listeners", "clusters"]);
+  const listeners = arr(sr.listeners ?? [], "static_resources.listeners")
+    .map((l, i) => parseListener(l, `static_resources.listeners[${i}]`));
+  const clusters = arr(sr.clusters ?? [], "static_resources.clusters")
+    .map((c, i) => parseCluster(c, `static_resources.clusters[${i}]`));
+  const seen = new Set<string>();
+  listeners.forEach((l, i) => {
+    if (seen.has(l.name)) fail(`static_resources.listeners[${i}].name`, `duplicate listener name ${l.name}`);
+    seen.add(l.name);
+  });
+  const cseen = new Set<string>();
+  clusters.forEach((c, i) => {
+    if (cseen.has(c.name)) fail(`static_resources.clusters[${i}].name`, `duplicate cluster name ${c.name}`);
+    cseen.add(c.name);
+  });
+  return { admin, listeners, clusters };
+}
+
+export function loadConfig(path: string): HostConfig {
+  let text: string;
+  try { text = readFileSync(path, "utf8"); } catch (e) { throw new ConfigError(`${path}: cannot read: ${(e as Error).message}`); }
+  return parseConfig(text, path);
+}

@@ -1,0 +1,116 @@
+// Envoy-style stats store: counters, gauges and histograms by dotted name, rendered like
+// Envoy's admin /stats and /stats/prometheus (tag extraction for cluster.* and tcp.*,
+// the wasmcustom namespace stripped and left without the envoy_ prefix).
+export const CUSTOM_PREFIX = "wasmcustom.";
+// Envoy's default histogram bucket bounds.
+const BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+
+export class Histogram {
+  counts = new Array<number>(BUCKETS.length).fill(0);
+  count = 0;
+  sum = 0;
+  record(v: number): void {
+    this.count++;
+    this.sum += v;
+    for (let i = 0; i < BUCKETS.length; i++) if (v <= BUCKETS[i]) this.counts[i]++;
+  }
+}
+
+export class StatsStore {
+  readonly counters = new Map<string, number>();
+  readonly gauges = new Map<string, number>();
+  readonly histograms = new Map<string, Histogram>();
+  /** Cluster names, so tag extraction can find a cluster name that itself contains dots. */
+  readonly clusterNames = new Set<string>();
+
+  inc(name: string, delta = 1): void { this.counters.set(name, (this.counters.get(name) ?? 0) + delta); }
+  gaugeAdd(name: string, delta: number): void { this.gauges.set(name, (this.gauges.get(name) ?? 0) + delta); }
+  gaugeSet(name: string, v: number): void { this.gauges.set(name, v); }
+  histogram(name: string): Histogram {
+    let h = this.histograms.get(name);
+    if (!h) { h = new Histogram(); this.histograms.set(name, h); }
+    return h;
+  }
+  ensureCounter(name: string): void { if (!this.counters.has(name)) this.counters.set(name, 0); }
+  ensureGauge(name: string): void { if (!this.gauges.has(name)) this.gauges.set(name, 0); }
+
+  /** Flat snapshot with Envoy's user-facing names (wasmcustom. stripped). */
+  snapshot(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [k, v] of this.counters) out.set(publicName(k), v);
+    for (const [k, v] of this.gauges) out.set(publicName(k), v);
+    for (const [k, h] of this.histograms) {
+      out.set(`${publicName(k)}.sample_count`, h.count);
+      out.set(`${publicName(k)}.sample_sum`, h.sum);
+    }
+    return out;
+  }
+
+  /** Admin /stats text: "name: value" sorted, histograms as a summary line. */
+  text(): string {
+    const lines: string[] = [];
+    for (const [k, v] of [...this.counters, ...this.gauges]) lines.push(`${publicName(k)}: ${v}`);
+    for (const [k, h] of this.histograms) {
+      lines.push(`${publicName(k)}: ${h.count ? `count=${h.count} sum=${h.sum}` : "No recorded values"}`);
+    }
+    return lines.sort().join("\n") + "\n";
+  }
+
+  prometheus(): string {
+    const groups = new Map<string, { type: string; lines: string[] }>();
+    const add = (metric: string, type: string, line: string) => {
+      let g = groups.get(metric);
+      if (!g) { g = { type, lines: [] }; groups.set(metric, g); }
+      g.lines.push(line);
+    };
+    for (const [kind, map] of [["counter", this.counters], ["gauge", this.gauges]] as const) {
+      for (const [k, v] of map) {
+        const { metric, tags } = this.promName(k);
+        add(metric, kind, `${metric}${renderTags(tags)} ${v}`);
+      }
+    }
+    for (const [k, h] of this.histograms) {
+      const { metric, tags } = this.promName(k);
+      BUCKETS.forEach((b, i) => add(metric, "histogram", `${metric}_bucket${renderTags([...tags, ["le", String(b)]])} ${h.counts[i]}`));
+      add(metric, "histogram", `${metric}_bucket${renderTags([...tags, ["le", "+Inf"]])} ${h.count}`);
+      add(metric, "histogram", `${metric}_sum${renderTags(tags)} ${h.sum}`);
+      add(metric, "histogram", `${metric}_count${renderTags(tags)} ${h.count}`);
+    }
+    let out = "";
+    for (const name of [...groups.keys()].sort()) {
+      const g = groups.get(name)!;
+      out += `# TYPE ${name} ${g.type}\n${g.lines.join("\n")}\n`;
+    }
+    return out;
+  }
+
+  /** Envoy's default tag extraction for the stats this host emits. */
+  private promName(name: string): { metric: string; tags: [string, string][] } {
+    if (name.startsWith(CUSTOM_PREFIX)) return { metric: sanitize(name.slice(CUSTOM_PREFIX.length)), tags: [] };
+    if (name.startsWith("cluster.")) {
+      const rest = name.slice("cluster.".length);
+      // Longest known cluster name that prefixes the rest (Istio names contain dots).
+      let best = "";
+      for (const c of this.clusterNames) if (rest.startsWith(c + ".") && c.length > best.length) best = c;
+      if (!best) best = rest.slice(0, rest.indexOf("."));
+      return { metric: "envoy_cluster_" + sanitize(rest.slice(best.length + 1)), tags: [["envoy_cluster_name", best]] };
+    }
+    const tcp = /^tcp\.(.*?)\.(\w+)$/.exec(name);
+    if (tcp) return { metric: "envoy_tcp_" + sanitize(tcp[2]), tags: [["envoy_tcp_prefix", tcp[1]]] };
+    return { metric: "envoy_" + sanitize(name), tags: [] };
+  }
+}
+
+export function publicName(internal: string): string {
+  return internal.startsWith(CUSTOM_PREFIX) ? internal.slice(CUSTOM_PREFIX.length) : internal;
+}
+
+function sanitize(s: string): string {
+  const r = s.replace(/[^a-zA-Z0-9_]/g, "_");
+  return /^[0-9]/.test(r) ? "_" + r : r;
+}
+
+function renderTags(tags: [string, string][]): string {
+  const esc = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+  return "{" + tags.map(([k, v]) => `${k}="${esc(v)}"`).join(",") + "}";
+}

@@ -1,0 +1,173 @@
+// Envoy's tcp_proxy, as the terminal read filter: picks its cluster when it connects
+// (filter state envoy.tcp_proxy.cluster overrides `cluster`), connects IMMEDIATE or
+// ON_DOWNSTREAM_DATA (buffering up to max_early_data_bytes), and relays both directions
+// with end_stream passed through.
+import { connect, type Socket } from "node:net";
+import { ByteQueue } from "./byte-queue.ts";
+import type { ClusterManager, Cluster } from "./cluster.ts";
+import type { TcpProxyConfig } from "./config.ts";
+import { CONTINUE, STOP, type Connection, type FilterStatus, type ReadFilter } from "./connection.ts";
+import type { StatsStore } from "./stats.ts";
+
+export const CLUSTER_FILTER_STATE = "envoy.tcp_proxy.cluster";
+
+export class TcpProxy implements ReadFilter {
+  private upstream: Socket | null = null;
+  private cluster: Cluster | null = null;
+  private connecting = false;
+  private connected = false;
+  private done = false;
+  private early = new ByteQueue();
+  private earlyEnd = false;
+  private earlyReadDisabled = false;
+  private immediateReadDisabled = false;
+  /** The upstream connection's read buffer: bytes the write filters have not let through. */
+  private upstreamRead = new ByteQueue();
+  private upstreamPausedForLimit = false;
+
+  constructor(private conn: Connection, private cfg: TcpProxyConfig, private clusters: ClusterManager, private stats: StatsStore) {
+    for (const s of ["downstream_cx_total", "downstream_cx_no_route", "downstream_cx_rx_bytes_total", "downstream_cx_tx_bytes_total"]) {
+      stats.ensureCounter(this.stat(s));
+    }
+    conn.onClose(() => this.onDownstreamClose());
+    conn.onWriteWatermark((above) => {
+      if (!this.upstream) return;
+      if (above) this.upstream.pause(); else if (!this.upstreamPausedForLimit) this.upstream.resume();
+    });
+  }
+
+  private stat(s: string): string { return `tcp.${this.cfg.statPrefix}.${s}`; }
+
+  onNewConnection(): FilterStatus {
+    this.stats.inc(this.stat("downstream_cx_total"));
+    if (this.cfg.connectMode === "ON_DOWNSTREAM_DATA") return CONTINUE;
+    // IMMEDIATE: connect now; without early data allowed, stop reading until connected.
+    if (this.cfg.maxEarlyDataBytes === null) { this.immediateReadDisabled = true; this.conn.readDisable(true); }
+    this.establish();
+    return STOP;
+  }
+
+  onData(buf: ByteQueue, endStream: boolean): FilterStatus {
+    this.stats.inc(this.stat("downstream_cx_rx_bytes_total"), buf.length);
+    if (this.connected && this.upstream) {
+      this.sendUpstream(buf.take(), endStream);
+      return STOP;
+    }
+    if (this.done) { buf.take(); return STOP; }
+    if (!this.connecting) this.establish();
+    this.early.append(buf.take());
+    this.earlyEnd ||= endStream;
+    const max = this.cfg.maxEarlyDataBytes ?? 0;
+    if (!this.earlyReadDisabled && this.early.length >= max) {
+      this.earlyReadDisabled = true;
+      this.conn.readDisable(true);
+    }
+    return STOP;
+  }
+
+  private sendUpstream(data: Buffer, end: boolean): void {
+    const up = this.upstream!;
+    if (data.length) {
+      this.stats.inc(this.cluster!.stat("upstream_cx_tx_bytes_total"), data.length);
+      if (!up.write(data)) {
+        this.conn.readDisable(true);
+        up.once("drain", () => this.conn.readDisable(false));
+      }
+    }
+    if (end) up.end();
+  }
+
+  private establish(): void {
+    this.connecting = true;
+    const state = this.conn.filterState.get(CLUSTER_FILTER_STATE);
+    const name = typeof state === "string" ? state : state ? Buffer.from(state).toString("utf8") : this.cfg.cluster;
+    const cluster = this.clusters.get(name);
+    if (!cluster) {
+      this.stats.inc(this.stat("downstream_cx_no_route"));
+      this.fail();
+      return;
+    }
+    this.cluster = cluster;
+    this.conn.clusterName = name;
+    cluster.pick().then((ep) => {
+      if (this.done || this.conn.state !== "open") return;
+      if (!ep) {
+        this.stats.inc(cluster.stat("upstream_cx_none_healthy"));
+        this.fail();
+        return;
+      }
+      this.connectTo(cluster, ep.host, ep.port);
+    }, () => this.fail());
+  }
+
+  private connectTo(cluster: Cluster, host: string, port: number): void {
+    this.stats.inc(cluster.stat("upstream_cx_total"));
+    this.stats.gaugeAdd(cluster.stat("upstream_cx_active"), 1);
+    const up = connect({ host, port, allowHalfOpen: true });
+    this.upstream = up;
+    const timer = setTimeout(() => {
+      this.stats.inc(cluster.stat("upstream_cx_connect_timeout"));
+      up.destroy(new Error("connect timeout"));
+    }, cluster.config.connectTimeoutMs);
+    timer.unref();
+    up.once("connect", () => {
+      clearTimeout(timer);
+      this.connected = true;
+      this.connecting = false;
+      this.conn.upstreamAddress = up.remoteAddress ?? host;
+      this.conn.upstreamPort = up.remotePort ?? port;
+      const early = this.early.take();
+      if (early.length || this.earlyEnd) this.sendUpstream(early, this.earlyEnd);
+      if (this.earlyReadDisabled) { this.earlyReadDisabled = false; this.conn.readDisable(false); }
+      if (this.immediateReadDisabled) { this.immediateReadDisabled = false; this.conn.readDisable(false); }
+    });
+    up.on("data", (chunk: Buffer) => {
+      this.stats.inc(cluster.stat("upstream_cx_rx_bytes_total"), chunk.length);
+      this.upstreamRead.append(chunk);
+      this.toDownstream(false);
+    });
+    up.on("end", () => this.toDownstream(true));
+    up.on("error", () => {
+      if (!this.connected) { clearTimeout(timer); this.stats.inc(cluster.stat("upstream_cx_connect_fail")); }
+    });
+    up.on("close", () => {
+      clearTimeout(timer);
+      this.stats.gaugeAdd(cluster.stat("upstream_cx_active"), -1);
+      this.stats.inc(cluster.stat("upstream_cx_destroy"));
+      this.upstream = null;
+      this.done = true;
+      // Upstream gone (or never connected): close the client after what is queued is written.
+      this.conn.close("flush");
+    });
+  }
+
+  /** Upstream bytes go through the write filters; what they hold back stays queued here. */
+  private toDownstream(end: boolean): void {
+    const before = this.upstreamRead.length;
+    this.conn.write(this.upstreamRead, end);
+    this.stats.inc(this.stat("downstream_cx_tx_bytes_total"), Math.max(0, before - this.upstreamRead.length));
+    const up = this.upstream;
+    if (!up) return;
+    const limit = this.conn.bufferLimit;
+    if (!this.upstreamPausedForLimit && this.upstreamRead.length > limit) { this.upstreamPausedForLimit = true; up.pause(); }
+    else if (this.upstreamPausedForLimit && this.upstreamRead.length <= limit / 2) { this.upstreamPausedForLimit = false; up.resume(); }
+  }
+
+  private fail(): void {
+    this.done = true;
+    this.connecting = false;
+    this.conn.close("noflush");
+  }
+
+  private onDownstreamClose(): void {
+    this.done = true;
+    const up = this.upstream;
+    if (!up) return;
+    if (!this.connected) { up.destroy(); return; }
+    // Envoy closes the upstream with FlushWrite.
+    const t = setTimeout(() => up.destroy(), 1000);
+    t.unref();
+    up.once("finish", () => { clearTimeout(t); up.destroy(); });
+    if (!up.writableEnded) up.end(); else if (up.writableFinished) up.destroy();
+  }
+}

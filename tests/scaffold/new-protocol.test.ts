@@ -1,0 +1,58 @@
+// The promise to protocol authors, checked end to end: `npm run new-protocol <name>` makes a
+// module that builds and passes the conformance suite. Everything generated (files, the
+// asconfig.json target, the .wasm) is removed afterwards, also when a step fails.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const NAME = `scaffold_t${process.pid}`;
+
+function run(cmd: string, args: string[]) {
+  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: "utf8", timeout: 240_000 });
+  return { status: r.status, out: `${r.stdout ?? ""}${r.stderr ?? ""}` };
+}
+
+test("new-protocol scaffolds a module that builds and passes the conformance suite", { timeout: 300_000 }, () => {
+  const asconfigBefore = readFileSync(join(ROOT, "asconfig.json"), "utf8");
+  const tmp = mkdtempSync(join(tmpdir(), "scaffold-"));
+  try {
+    const gen = run(process.execPath, ["scripts/new-protocol.mjs", NAME]);
+    assert.equal(gen.status, 0, gen.out);
+    for (const f of [`assembly/protocols/${NAME}/codec.ts`, `assembly/protocols/${NAME}/index.ts`,
+      `tests/spec/conformance/${NAME}.frames.ts`, `tests/spec/conformance/${NAME}.spec.ts`]) {
+      assert.ok(existsSync(join(ROOT, f)), `${f} generated`);
+    }
+    assert.equal(JSON.parse(readFileSync(join(ROOT, "asconfig.json"), "utf8")).targets[NAME].outFile, `build/${NAME}.wasm`);
+    assert.equal(run(process.execPath, ["scripts/new-protocol.mjs", NAME]).status, 1, "refuses to overwrite");
+
+    const build = run(process.execPath, ["scripts/build.mjs", NAME]);
+    assert.equal(build.status, 0, build.out);
+    assert.ok(existsSync(join(ROOT, "build", `${NAME}.wasm`)));
+
+    // as-pect takes its config path relative to the working directory.
+    const config = join(tmp, "as-pect.config.mjs");
+    writeFileSync(config, `export default {
+      entries: ["tests/spec/conformance/${NAME}.spec.ts"],
+      include: ["tests/spec/**/*.include.ts"],
+      disclude: [/node_modules/],
+      async instantiate(memory, createImports, instantiate, binary) { return instantiate(binary, createImports({ env: { memory } })); },
+      outputBinary: false,
+    };\n`);
+    const spec = run(join(ROOT, "node_modules/.bin/asp"), ["--config", relative(ROOT, config), "--summary"]);
+    assert.equal(spec.status, 0, spec.out.slice(-3000));
+    assert.match(spec.out, new RegExp(`${NAME}\\.spec\\.ts.*Pass: 13 / 13`));
+  } finally {
+    const rm = run(process.execPath, ["scripts/new-protocol.mjs", "--remove", NAME]);
+    rmSync(tmp, { recursive: true, force: true });
+    assert.equal(rm.status, 0, rm.out);
+  }
+  assert.equal(readFileSync(join(ROOT, "asconfig.json"), "utf8"), asconfigBefore, "asconfig.json restored");
+  assert.ok(!existsSync(join(ROOT, "assembly/protocols", NAME)));
+  assert.ok(!existsSync(join(ROOT, "tests/spec/conformance", `${NAME}.spec.ts`)));
+  assert.ok(!existsSync(join(ROOT, "build", `${NAME}.wasm`)));
+});

@@ -1,0 +1,312 @@
+import { Regex, MAX_PROGRAM } from "../../assembly/meta/regex";
+
+// [pattern, input, "y" | "n"]: the whole input must match (Envoy safe_regex / RE2 FullMatch).
+const CASES: string[] = [
+  // literals, empty
+  "", "", "y",
+  "", "a", "n",
+  "abc", "abc", "y",
+  "abc", "abcd", "n",
+  "abc", "xabc", "n",
+  "abc", "ab", "n",
+  "sayHello", "sayHello", "y",
+  "sayHello", "sayhello", "n",
+  // dot
+  "a.c", "abc", "y",
+  "a.c", "a\nc", "n",
+  "(?s)a.c", "a\nc", "y",
+  "a.c", "a😀c", "y",           // one code point, two UTF-16 units
+  "a..c", "a😀c", "n",
+  "...", "é😀x", "y",
+  // alternation and groups
+  "cat|dog", "cat", "y",
+  "cat|dog", "dog", "y",
+  "cat|dog", "cow", "n",
+  "cat|dog", "catdog", "n",
+  "a(b|c)d", "acd", "y",
+  "a(b|c)d", "aed", "n",
+  "a(?:b|c)+d", "abcbcd", "y",
+  "(?P<m>say|get)[A-Z]\\w*", "getUser", "y",
+  "(?P<m>say|get)[A-Z]\\w*", "setUser", "n",
+  "(?<m>x)y", "xy", "y",
+  "a|", "", "y",
+  "a|", "a", "y",
+  "|b", "b", "y",
+  "()", "", "y",
+  "(|a)b", "ab", "y",
+  "(|a)b", "b", "y",
+  // quantifiers
+  "a*", "", "y",
+  "a*", "aaaa", "y",
+  "a*", "aab", "n",
+  "a+", "", "n",
+  "a+", "aaa", "y",
+  "a?b", "b", "y",
+  "a?b", "ab", "y",
+  "a?b", "aab", "n",
+  "a{3}", "aaa", "y",
+  "a{3}", "aa", "n",
+  "a{3}", "aaaa", "n",
+  "a{2,}", "a", "n",
+  "a{2,}", "aaaaaaa", "y",
+  "a{2,4}", "aa", "y",
+  "a{2,4}", "aaaa", "y",
+  "a{2,4}", "aaaaa", "n",
+  "a{0}b", "b", "y",
+  "a{0,1}b", "ab", "y",
+  "(ab){2}", "abab", "y",
+  "(ab){2}", "ab", "n",
+  "a*?", "aaa", "y",
+  "a+?b", "aaab", "y",
+  "a??b", "ab", "y",
+  "a{2,3}?", "aaa", "y",
+  "(a*)*", "aaa", "y",
+  "(a*)+b", "b", "y",
+  "(a|b)*c", "ababbc", "y",
+  "(a|b)*c", "ababb", "n",
+  "x{", "x{", "y",               // '{' not starting a repetition is a literal (RE2)
+  "x{a}", "x{a}", "y",
+  "x{,2}", "x{,2}", "y",
+  // classes
+  "[abc]", "b", "y",
+  "[abc]", "d", "n",
+  "[a-z]+", "hello", "y",
+  "[a-z]+", "Hello", "n",
+  "[^a-z]", "A", "y",
+  "[^a-z]", "q", "n",
+  "[^a]", "\n", "y",
+  "[]a]", "]", "y",
+  "[^]a]", "]", "n",
+  "[a-]", "-", "y",
+  "[-a]", "-", "y",
+  "[a\\-z]", "-", "y",
+  "[a\\-z]", "m", "n",
+  "[\\d.]+", "1.5", "y",
+  "[\\w-]+", "x-y_z9", "y",
+  "[\\s]", " ", "y",
+  "[\\D]", "5", "n",
+  "[[:alpha:]]+", "abcXYZ", "y",
+  "[[:alpha:]]+", "abc1", "n",
+  "[[:^digit:]]", "x", "y",
+  "[[:xdigit:]]{2}", "fF", "y",
+  "[\\x41-\\x43]", "B", "y",
+  "[\\x{1F600}-\\x{1F64F}]", "😀", "y",
+  "[é]", "é", "y",
+  // perl classes
+  "\\d+", "12345", "y",
+  "\\d+", "12a45", "n",
+  "\\D", "a", "y",
+  "\\w+", "abc_123", "y",
+  "\\w", "-", "n",
+  "\\W", "-", "y",
+  "\\s", "\t", "y",
+  "\\s", "\v", "n",              // RE2's \s has no \v
+  "\\S+", "ab", "y",
+  // escapes
+  "a\\.b", "a.b", "y",
+  "a\\.b", "axb", "n",
+  "\\(\\)\\[\\]\\{\\}\\*\\+\\?\\|\\^\\$\\\\", "()[]{}*+?|^$\\", "y",
+  "\\t\\n\\r", "\t\n\r", "y",
+  "\\x41", "A", "y",
+  "\\x{263a}", "☺", "y",
+  "\\101", "A", "y",
+  "\\0", "\0", "y",
+  "\\Qa.b*\\E", "a.b*", "y",
+  "\\Qa.b*\\E", "axb", "n",
+  "\\Qab\\E+", "abbb", "y",      // the quantifier binds to the last quoted rune
+  "\\Qab\\E+", "abab", "n",
+  // anchors and assertions
+  "^abc$", "abc", "y",
+  "^abc", "abc", "y",
+  "a^b", "ab", "n",
+  "a$b", "ab", "n",
+  "(?m)a$\\n^b", "a\nb", "y",
+  "a$\\nb", "a\nb", "n",
+  "\\Aab\\z", "ab", "y",
+  "a\\bb", "ab", "n",
+  "a\\b b", "a b", "y",
+  "a\\Bb", "ab", "y",
+  "\\bfoo\\b", "foo", "y",
+  "(^|x)a", "a", "y",
+  "(^|x)a", "xa", "y",
+  "x(^|y)a", "xa", "n",
+  // case-insensitive
+  "(?i)hello", "HeLLo", "y",
+  "(?i)hello", "HeLLo!", "n",
+  "(?i)[a-c]+", "AbC", "y",
+  "(?i)[^a]", "A", "n",
+  "(?i)k", "\u212a", "y",        // KELVIN SIGN folds to k
+  "(?i)é", "É", "y",
+  "(?i)\\x41", "a", "y",
+  "a(?i)b", "aB", "y",
+  "a(?i)b", "AB", "n",
+  "(?i:a)b", "Ab", "y",
+  "(?i:a)b", "AB", "n",
+  "((?i)a)b", "AB", "n",         // flags end with their group
+  "(?i)a(?-i)b", "Ab", "y",
+  "(?i)a(?-i)b", "AB", "n",
+  "(?U)a+", "aaa", "y",
+  "(?i)\\W", "k", "n",          // named classes are not folded
+  "(?i)[\\W]", "s", "n",
+  "(?i)[^\\Wa]", "A", "n",
+  "(?i)[^\\Wa]", "b", "y",
+  // routing-style patterns
+  "greet(ing)?[A-Z][a-z]*", "greetingWorld", "y",
+  "greet(ing)?[A-Z][a-z]*", "greetW", "y",
+  "greet(ing)?[A-Z][a-z]*", "greetingworld", "n",
+  "org\\.apache\\.dubbo\\.samples\\..*", "org.apache.dubbo.samples.DemoService", "y",
+  "org\\.apache\\.dubbo\\.samples\\..*", "org.apache.dubbo.other.DemoService", "n",
+  "v[0-9]+(\\.[0-9]+){0,2}", "v1.2.3", "y",
+  "v[0-9]+(\\.[0-9]+){0,2}", "v1.2.3.4", "n",
+  "[a-z0-9]([-a-z0-9]*[a-z0-9])?", "my-service-1", "y",
+  "[a-z0-9]([-a-z0-9]*[a-z0-9])?", "my-service-", "n",
+];
+
+// [pattern, start of the expected error]
+const ERRORS: string[] = [
+  "say(Hello", "missing ')' at offset 3",
+  "a)", "unexpected ')' at offset 1",
+  "a**", "invalid nested repetition operator: ** at offset 1",
+  "a+*", "invalid nested repetition operator",
+  "a*??", "invalid nested repetition operator",
+  "*a", "missing argument to repetition operator: * at offset 0",
+  "a|*", "missing argument to repetition operator: *",
+  "(+)", "missing argument to repetition operator: +",
+  "{2}", "missing argument to repetition operator: {",
+  "a{1001}", "invalid repetition {1001}: counts above 1000 are not allowed",
+  "a{5,2}", "invalid repetition {5,2}: min > max",
+  "[abc", "missing ']' at offset 0",
+  "[z-a]", "invalid character class range: z-a",
+  "[a-\\d]", "invalid character class range",
+  "[[:foo:]]", "invalid character class range: [:foo:]",
+  "a\\", "trailing backslash at end of expression",
+  "(a)\\1", "backreferences are not supported (RE2) at offset 3",
+  "(?P<n>a)(?P=n)", "backreferences are not supported (RE2)",
+  "\\k<n>", "backreferences are not supported (RE2)",
+  "a(?=b)", "lookahead and lookbehind are not supported (RE2)",
+  "a(?!b)", "lookahead and lookbehind are not supported (RE2)",
+  "(?<=a)b", "lookahead and lookbehind are not supported (RE2)",
+  "(?<!a)b", "lookahead and lookbehind are not supported (RE2)",
+  "(?P<>a)", "invalid named capture group",
+  "(?P<a>x)(?P<a>y)", "duplicate capture group name: a",
+  "(?x)a", "invalid or unsupported Perl syntax: (?x",
+  "(?)", "invalid or unsupported Perl syntax",
+  "(?i", "missing ')'",
+  "\\pL", "Unicode character classes (\\p, \\P) are not supported",
+  "\\C", "\\C (any byte) is not supported",
+  "\\y", "invalid escape sequence: \\y",
+  "\\xZ1", "invalid escape sequence",
+  "\\x{110000}", "invalid escape sequence",
+  "(a{1000}){1000}", "pattern too large",
+];
+
+function repeat(s: string, n: i32): string {
+  let out = "";
+  for (let i = 0; i < n; i++) out += s;
+  return out;
+}
+
+describe("Regex: match table", () => {
+  it("agrees with RE2 full-match semantics on every case", () => {
+    expect(CASES.length % 3).toBe(0);
+    for (let i = 0; i < CASES.length; i += 3) {
+      const pattern = CASES[i], input = CASES[i + 1], want = CASES[i + 2] == "y";
+      const re = Regex.compile(pattern);
+      expect(re).not.toBeNull("compile " + pattern + ": " + Regex.lastError);
+      if (re == null) continue;
+      expect(re.fullMatch(input)).toBe(want, "/" + pattern + "/ on \"" + input + "\"");
+    }
+  });
+
+  it("gives the same answer when a compiled regex is reused", () => {
+    const re = Regex.compile("(a|b)*c")!;
+    expect(re.fullMatch("abc")).toBe(true);
+    expect(re.fullMatch("abd")).toBe(false);
+    expect(re.fullMatch("c")).toBe(true);
+    expect(re.fullMatch("")).toBe(false);
+    // another regex using the shared scratch in between must not disturb the first
+    const other = Regex.compile("x+")!;
+    expect(other.fullMatch("xxx")).toBe(true);
+    expect(re.fullMatch("bbbac")).toBe(true);
+  });
+});
+
+describe("Regex: errors", () => {
+  it("refuses bad or unsupported syntax with a clear reason", () => {
+    expect(ERRORS.length % 2).toBe(0);
+    for (let i = 0; i < ERRORS.length; i += 2) {
+      const re = Regex.compile(ERRORS[i]);
+      expect(re).toBeNull("should refuse " + ERRORS[i]);
+      expect(Regex.lastError.startsWith(ERRORS[i + 1])).toBe(true, ERRORS[i] + " gave: " + Regex.lastError);
+    }
+  });
+
+  it("clears lastError after a successful compile", () => {
+    expect(Regex.compile("(")).toBeNull();
+    expect(Regex.lastError.length).toBeGreaterThan(0);
+    expect(Regex.compile("a")).not.toBeNull();
+    expect(Regex.lastError).toBe("");
+  });
+
+  it("refuses deep nesting instead of overflowing the stack", () => {
+    const deep = repeat("(", 200) + "a" + repeat(")", 200);
+    expect(Regex.compile(deep)).toBeNull();
+    expect(Regex.lastError.startsWith("expression nests too deeply")).toBe(true);
+    const ok = repeat("(", 50) + "a" + repeat(")", 50);
+    expect(Regex.compile(ok)!.fullMatch("a")).toBe(true);
+  });
+
+  it("caps the expanded program size", () => {
+    const big = Regex.compile("[a-z]{1000}");
+    expect(big).not.toBeNull();
+    expect(big!.programLength).toBe(1001);
+    expect(big!.fullMatch(repeat("q", 1000))).toBe(true);
+    expect(Regex.compile("(ab){1000}x{1000}x{1000}x{1000}")).toBeNull();
+    expect(Regex.lastError).toBe("pattern too large: compiled program exceeds " + MAX_PROGRAM.toString() + " instructions");
+    // nested counts are multiplied before anything is expanded
+    expect(Regex.compile("((a{1000}){1000}){1000}")).toBeNull();
+  });
+
+  it("refuses overlong patterns", () => {
+    expect(Regex.compile(repeat("a", 20001))).toBeNull();
+    expect(Regex.lastError.startsWith("pattern too long")).toBe(true);
+  });
+});
+
+describe("Regex: linear time on pathological patterns", () => {
+  // A backtracking engine needs exponential or quadratic time for these; the Pike VM visits
+  // each (position, state) pair at most once. Each runs many times over 5,000+ characters.
+  it("(a+)+$ on a^5000 followed by b", () => {
+    const re = Regex.compile("(a+)+$")!;
+    const bad = repeat("a", 5000) + "b";
+    const good = repeat("a", 5000);
+    for (let i = 0; i < 20; i++) {
+      expect(re.fullMatch(bad)).toBe(false);
+      expect(re.fullMatch(good)).toBe(true);
+    }
+  });
+
+  it("(a|aa)*b on a^5000 without and with the b", () => {
+    const re = Regex.compile("(a|aa)*b")!;
+    for (let i = 0; i < 20; i++) {
+      expect(re.fullMatch(repeat("a", 5000))).toBe(false);
+      expect(re.fullMatch(repeat("a", 5000) + "b")).toBe(true);
+    }
+  });
+
+  it("(x+x+)+y, (a*)*b and a?^n a^n", () => {
+    const s = repeat("x", 6000);
+    expect(Regex.compile("(x+x+)+y")!.fullMatch(s)).toBe(false);
+    expect(Regex.compile("(a*)*b")!.fullMatch(repeat("a", 6000))).toBe(false);
+    const n = 30; // a?{n}a{n} is the classic exponential case for backtracking
+    const re = Regex.compile(repeat("a?", n) + repeat("a", n))!;
+    expect(re.fullMatch(repeat("a", n))).toBe(true);
+    expect(re.fullMatch(repeat("a", n - 1))).toBe(false);
+  });
+
+  it(".*.*.*=.* on a long line", () => {
+    const re = Regex.compile(".*.*.*=.*")!;
+    expect(re.fullMatch(repeat("x", 8000))).toBe(false);
+    expect(re.fullMatch(repeat("x", 4000) + "=" + repeat("y", 4000))).toBe(true);
+  });
+});
