@@ -76,6 +76,7 @@ export class MetaConnection extends NetworkContext {
     }
     const forwards = loop.forwardsSomething();
     loop.finish();
+    if (eos) this.onClientEnd(loop);
     this.root.endCallback();
     if (this.closing) closeStream(StreamType.Downstream);
     // Until a request has bound the cluster, tcp_proxy must not see bytes (it would connect).
@@ -266,6 +267,22 @@ export class MetaConnection extends NetworkContext {
     this.root.endCallback();
     closeStream(StreamType.Downstream);
     return this.bound || !this.root.needsBinding ? Action.Continue : Action.Pause;
+  }
+
+  /**
+   * The client half-closed. A held partial frame can never complete, and an unbound connection
+   * will never get an upstream: close instead of lingering until tcp_proxy's idle timeout.
+   */
+  private onClientEnd(loop: FrameLoop): void {
+    if (loop.tail.len > 0) {
+      this.root.stats.inc(Stat.RequestTruncated);
+      log(LogLevel.Debug, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.id.toString() +
+        ": client closed inside a frame (" + loop.tail.len.toString() + " bytes held)");
+      loop.tail.clear();
+      this.closing = true;
+    } else if (!this.bound && this.root.needsBinding) {
+      this.closing = true;
+    }
   }
 
   onDownstreamClose(peer: u32): void {}

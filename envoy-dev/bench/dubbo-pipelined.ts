@@ -130,7 +130,8 @@ async function main() {
   for (const sub of ["", "v1", "v2"]) endpoints[`outbound|9090|${sub}|thrift-demo.default.svc.cluster.local`] = [{ host: "127.0.0.1", port: up.port }];
   console.log(`pipelined Dubbo calls on one connection: ${TOTAL} requests, ${WINDOW} in flight, frame ${plain.length}/${tenant.length} bytes`);
   try {
-    for (const s of scenarios) {
+    const only = process.env.BENCH_ONLY ? scenarios.filter((s) => s.name.includes(process.env.BENCH_ONLY!)) : scenarios;
+    for (const s of only) {
       const host = await startHost({
         configPath: s.withFilter ? ENVOY_YAML : baselineYaml(dir), endpoints, adminPort: 0,
         listenerPorts: { dubbo_outbound: 0, thrift_outbound: 0 },

@@ -81,6 +81,7 @@ async function main(): Promise<void> {
     const reached = Object.values(mesh.providers).some((p) => p.calls.some((k) => k.interface === OTHER));
     out(`   error reply after ${lost.ms.toFixed(1)} ms: ${JSON.stringify(lost.err?.message ?? null)}  ` +
       `[${expect(!!lost.err && /route/i.test(lost.err.message) && !/timeout/.test(lost.err.message) && !reached, "no-route reply")}]`);
+    out("   (dubbo2.js turns a non-OK body into text without Hessian decoding: the first bytes are the string's length prefix)");
     out();
 
     out("5. The per-connection limit: one connection, sayHello then echo");
@@ -100,10 +101,11 @@ async function main(): Promise<void> {
     await mesh.host.waitForStat("metaprotocol.dubbo_demo.request_total", (v) => v >= routedCalls, 5000).catch(() => 0);
     const prom = await httpGet(mesh.host.adminPort, "/stats/prometheus");
     out(`6. Metrics excerpt (GET http://127.0.0.1:${mesh.host.adminPort}/stats/prometheus)`);
-    const wanted = /^metaprotocol_dubbo_demo_(request_total|response_total|heartbeat|route_not_found|route_mismatch|local_reply|mutation_applied|downstream_cx_total|route_\w+_request_total) |^envoy_cluster_upstream_cx_total\{envoy_cluster_name="outbound\|20880\|/;
+    // Envoy renders untagged custom metrics as `name{} value`.
+    const wanted = /^metaprotocol_dubbo_demo_(request_total|response_total|heartbeat|route_not_found|route_mismatch|local_reply|mutation_applied|downstream_cx_total|route_\w+_request_total)\{|^envoy_cluster_upstream_cx_total\{envoy_cluster_name="outbound\|20880\|/;
     const lines = prom.split("\n").filter((l) => wanted.test(l));
     for (const l of lines) out(`   ${l}`);
-    expect(lines.some((l) => l.startsWith("metaprotocol_dubbo_demo_request_total ")), "request_total missing from /stats/prometheus");
+    expect(lines.some((l) => l.startsWith("metaprotocol_dubbo_demo_request_total{")), "request_total missing from /stats/prometheus");
     const failures = mesh.vmFailures();
     expect(failures.length === 0, `VM failure: ${failures.join("; ")}`);
     out();

@@ -13,7 +13,7 @@ import { Plugin, VmRegistry, VmSlot } from "./plugin.ts";
 import { SharedData } from "./shared-data.ts";
 import { StatsStore } from "./stats.ts";
 import { TcpProxy } from "./tcp-proxy.ts";
-import { WasmVm, errText, type VmEnv } from "./vm.ts";
+import { errText, type VmEnv } from "./vm.ts";
 import { WasmNetworkFilter } from "./wasm-filter.ts";
 
 export { ConfigError } from "./config.ts";
@@ -178,8 +178,7 @@ export async function tryConfigure(wasmPath: string, pluginConfigJson: string, r
   const logs: string[] = [];
   const env = makeEnv(logs, undefined, 0);
   const module = await WebAssembly.compile(await readFile(wasmPath));
-  const vm = WasmVm.create(module, "try-configure", "", env);
-  const slot = Object.assign(Object.create(VmSlot.prototype), { vm, module, vmId: "try-configure", vmConfiguration: "", env }) as VmSlot;
+  const slot = new VmSlot(module, "try-configure", "", env);
   const plugin = new Plugin(slot, {
     pluginName: rootId || "try-configure", rootId, vmId: "try-configure", runtime: "envoy.wasm.runtime.v8",
     filename: wasmPath, configuration: pluginConfigJson, vmConfiguration: "", failurePolicy: "FAIL_CLOSED",
@@ -187,6 +186,6 @@ export async function tryConfigure(wasmPath: string, pluginConfigJson: string, r
   const why = plugin.startRoot(pluginConfigJson);
   if (why) logs.push(`[host] ${why}`);
   plugin.shutdown();
-  vm.dispose();
+  slot.vm.dispose();
   return { accepted: why === null, logs };
 }

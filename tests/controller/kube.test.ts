@@ -88,8 +88,8 @@ test("controller: applies, prunes, writes status and events, keeps the last good
     assert.equal(outbound().metadata.managedFields[0].manager, "metaprotocol-wasm");
     assert.equal(outbound().metadata.labels["app.kubernetes.io/managed-by"], "metaprotocol-wasm");
     assert.equal(outbound().spec.pluginConfig.services[0].routes[0].route[0].cluster, "outbound|20880|v2|orders.shop.svc.cluster.local");
-    assert.ok(api.get("envoyfilters", "istio-system", "metaprotocol-dubbo-20880-outbound"));
-    assert.ok(api.get("wasmplugins", "shop", "metaprotocol-dubbo-20880-inbound-orders"));
+    assert.ok(api.get("envoyfilters", "istio-system", "metaprotocol-dubbo-20880-outbound"), "EnvoyFilter applied");
+    await until("inbound WasmPlugin applied", () => !!api.get("wasmplugins", "shop", "metaprotocol-dubbo-20880-inbound-orders"));
     await until("status Accepted", () => api.get("metarouters", "shop", "orders").status?.conditions?.[0]?.status === "True");
     const cond = api.get("metarouters", "shop", "orders").status.conditions;
     assert.equal(cond.find((x: any) => x.type === "ResolvedRefs").observedGeneration, 1);
@@ -107,13 +107,13 @@ test("controller: applies, prunes, writes status and events, keeps the last good
     api.inject("PATCH", /wasmplugins/, 500, 2);
     api.put(svc("users", "10.0.0.11"));
     await until("users added after retries", () => outbound()?.spec.pluginConfig.services.length === 2);
-    assert.ok(c.metrics.errors >= 1);
+    assert.ok(c.metrics.errors >= 1, `errors=${c.metrics.errors} faults=${JSON.stringify((api as any).faults)} last=${String(c.lastError)}`);
 
     // The source goes: stale objects are deleted.
     api.remove("services", "shop", "orders");
     api.remove("services", "shop", "users");
     await until("stale objects pruned", () => !outbound() && !api.get("wasmplugins", "shop", "metaprotocol-dubbo-20880-inbound-orders"));
-    assert.ok(c.metrics.objectsDeleted >= 3);
+    await until("deletions counted", () => c.metrics.objectsDeleted >= 3);
 
     const res = await fetch(`http://127.0.0.1:${(c as any).server.address().port}/metrics`);
     const text = await res.text();

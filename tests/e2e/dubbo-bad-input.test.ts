@@ -8,7 +8,7 @@ import { RawDubboConnection } from "../../envoy-dev/apps/dubbo/raw-connection.ts
 import { encodeRequest } from "../../envoy-dev/apps/dubbo/codec.ts";
 import { DEMO_SERVICE } from "../../envoy-dev/apps/dubbo/demo-service.ts";
 import { writeHeader, FLAG_REQUEST, FLAG_TWO_WAY, HESSIAN2 } from "../../envoy-dev/apps/dubbo/protocol.ts";
-import { demoPluginConfig, startDubboMesh, type DubboMesh } from "../../envoy-dev/apps/dubbo/local-mesh.ts";
+import { VM_FAILED_STAT, demoPluginConfig, startDubboMesh, type DubboMesh } from "../../envoy-dev/apps/dubbo/local-mesh.ts";
 import { within } from "../../envoy-dev/apps/dubbo/deadline.ts";
 
 const P = "metaprotocol.dubbo_demo.";
@@ -78,12 +78,14 @@ describe("dubbo e2e: bad input", { timeout: 60_000 }, () => {
     await bystanderWorks();
   });
 
-  test("truncated header, then the client closes: connection ends, nothing reaches a provider", async () => {
+  test("truncated header, then the client closes: connection ends, counted as request_truncated, nothing reaches a provider", async () => {
+    const truncated = mesh.counter(P + "request_truncated");
     const cx = mesh.counter(P + "downstream_cx_total");
     const active = mesh.stat(P + "downstream_cx_active");
     const before = Object.values(mesh.providers).reduce((n, p) => n + p.calls.length + p.heartbeats, 0);
     await expectClosed(Buffer.from("dabbc2000000", "hex"), { end: true });
     assert.equal(await cx.waitFor(1), 1);
+    assert.equal(await truncated.waitFor(1), 1);
     await waitForActive(mesh, active);
     assert.equal(Object.values(mesh.providers).reduce((n, p) => n + p.calls.length + p.heartbeats, 0), before);
     await bystanderWorks();
@@ -134,7 +136,8 @@ describe("dubbo e2e: bad input", { timeout: 60_000 }, () => {
     await bystanderWorks();
   });
 
-  test("peer closes mid-frame (after a good call on the same connection): the connection ends cleanly", async () => {
+  test("peer closes mid-frame (after a good call on the same connection): the connection ends, counted as request_truncated", async () => {
+    const truncated = mesh.counter(P + "request_truncated");
     const cx = mesh.counter(P + "downstream_cx_total");
     const active = mesh.stat(P + "downstream_cx_active");
     const raw = await RawDubboConnection.connect(mesh.port);
@@ -145,6 +148,7 @@ describe("dubbo e2e: bad input", { timeout: 60_000 }, () => {
     raw.end();
     await within(raw.closed, CLOSE_DEADLINE_MS, "the proxy closing a connection whose peer sent FIN mid-frame");
     assert.equal(await cx.waitFor(1), 1);
+    assert.equal(await truncated.waitFor(1), 1);
     await waitForActive(mesh, active);
     assert.equal(mesh.providers.v1.calls.some((k) => k.args[0] === "cut"), false, "a partial frame is never forwarded");
     await bystanderWorks();
@@ -160,6 +164,8 @@ describe("dubbo e2e: bad input", { timeout: 60_000 }, () => {
     const results = await Promise.all(inFlight);
     assert.deepEqual(results.map((r) => r.res), results.map((_, i) => `during-${i} (echo from v1)`));
     await bystanderWorks();
+    // The failure counter exists (so the check below is not vacuous) and never moved.
+    assert.equal(mesh.host.stats().get(VM_FAILED_STAT), 0);
     assert.deepEqual(mesh.vmFailures(), []);
   });
 });

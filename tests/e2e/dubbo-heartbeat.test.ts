@@ -36,18 +36,27 @@ describe("dubbo e2e: heartbeats", { timeout: 60_000 }, () => {
     assert.deepEqual(mesh.vmFailures(), []);
   });
 
-  // A Java consumer connects at start-up and, when idle, sends its first heartbeat after 60 s:
-  // a connection whose first frame is a heartbeat is ordinary, and three unanswered ones make
-  // the consumer drop the connection.
-  test("a heartbeat as the very first frame of a connection is answered too", async () => {
+  // A heartbeat before any request cannot be answered at once: no upstream exists yet, Envoy
+  // allows no writes out of turn, and binding the connection to the default cluster just to
+  // answer it would misroute every later call on this long-lived connection. So the module
+  // holds it and forwards it in front of the first request (README, Limits). An idle consumer
+  // whose heartbeats go unanswered reconnects after its heartbeat timeout; routing stays exact.
+  test("a heartbeat as the very first frame is held, opens no upstream, and is answered once a request binds the connection", async () => {
+    const upstreams = () => [...mesh.host.stats().entries()]
+      .filter(([k]) => k.startsWith("cluster.") && k.endsWith(".upstream_cx_total"))
+      .reduce((a, [, v]) => a + v, 0);
+    const before = upstreams();
     const raw = await RawDubboConnection.connect(mesh.port);
     try {
-      const hb = await within(raw.heartbeat(99n), 5000, "answer to a heartbeat sent as the first frame");
-      assert.deepEqual(hb, { id: 99n, status: 20, event: true, value: null });
-      // The connection is still usable for calls afterwards.
-      const r = await raw.request({ id: 100n, path: DEMO_SERVICE, method: "echo", args: ["first-after-hb"] });
-      assert.equal(r.status, 20);
-      assert.match(String(r.value), /^first-after-hb \(echo from /);
+      let answered = false;
+      const hb = raw.heartbeat(99n).then((r) => { answered = true; return r; });
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(answered, false, "a heartbeat before any request must wait for the binding request");
+      assert.equal(upstreams(), before, "no upstream connection may open for a heartbeat alone");
+      const call = await within(raw.request({ id: 100n, path: DEMO_SERVICE, method: "sayHello", args: ["held"] }), 5000, "first request after a held heartbeat");
+      assert.equal(call.status, 20);
+      assert.match(String(call.value), /from v2/); // the request, not the heartbeat, chose the route
+      assert.deepEqual(await within(hb, 5000, "the held heartbeat's answer"), { id: 99n, status: 20, event: true, value: null });
     } finally {
       await raw.close();
     }

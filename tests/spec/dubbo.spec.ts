@@ -28,9 +28,13 @@ describe("dubbo decode", () => {
     md.reset();
     expect(c.decode(f.ptr, f.len, md, true, wants(["method"]))).toBe(DecodeStatus.Done);
     expect(md.getAttribute("method")).toBe("sayHello");
+    expect(md.getAttribute("interface")).toBeNull(); // no rule reads it: stepped over, not decoded
+    expect(md.getAttribute("group")).toBeNull();
+    md.reset();
+    expect(c.decode(f.ptr, f.len, md, true, wants(["interface", "version", "method"]))).toBe(DecodeStatus.Done);
     expect(md.getAttribute("interface")).toBe("org.apache.dubbo.samples.DemoService");
     expect(md.getAttribute("version")).toBe("1.0.0");
-    expect(md.getAttribute("group")).toBeNull();
+    expect(md.getAttribute("method")).toBe("sayHello");
   });
 
   it("skips every kind of hessian.js argument to reach the attachments", () => {

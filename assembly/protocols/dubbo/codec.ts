@@ -78,19 +78,46 @@ export class DubboCodec extends Codec {
   }
 
   private parseRequestBody(ptr: usize, md: Metadata, wanted: WantedKeys): bool {
+    this.learn(wanted);
     const r = this.r;
     const bodyStart = ptr + HEADER;
     r.reset(bodyStart, bodyStart + <usize>md.bodySize);
     if (!r.readStringRange()) return this.bad(md, "dubbo version");
-    const iface = r.readString(); if (iface == null) return this.bad(md, "service path");
-    const version = r.readString(); if (r.error.length > 0) return this.bad(md, "service version");
-    const method = r.readString(); if (method == null) return this.bad(md, "method name");
-    md.setAttribute("interface", iface);
-    md.setAttribute("method", method);
-    md.setAttribute("version", version != null ? version : "");
-    if (!this.needsAttachments(wanted)) return true;
+    // Only the strings a rule reads are decoded; the others are stepped over in place.
+    if (!this.field(md, "interface", this.wantInterface, true)) return this.bad(md, "service path");
+    if (!this.field(md, "version", this.wantVersion, false)) return this.bad(md, "service version");
+    if (!this.field(md, "method", this.wantMethod, true)) return this.bad(md, "method name");
+    if (!this.wantAttachments) return true;
     if (!this.findAttachments(md)) return false;
     return this.readAttachments(md);
+  }
+
+  private field(md: Metadata, key: string, want: bool, required: bool): bool {
+    const r = this.r;
+    if (!want) {
+      const present = r.readStringRange();
+      return r.error.length == 0 && (present || !required);
+    }
+    const v = r.readString();
+    if (v == null) { if (required || r.error.length > 0) return false; md.setAttribute(key, ""); return true; }
+    md.setAttribute(key, v);
+    return true;
+  }
+
+  // Which parts of a request the current rules read, worked out once per rule set.
+  private learnedFrom: WantedKeys | null = null;
+  private wantInterface: bool = false;
+  private wantMethod: bool = false;
+  private wantVersion: bool = false;
+  private wantAttachments: bool = false;
+
+  private learn(wanted: WantedKeys): void {
+    if (this.learnedFrom === wanted) return;
+    this.learnedFrom = wanted;
+    this.wantInterface = wanted.has("interface");
+    this.wantMethod = wanted.has("method");
+    this.wantVersion = wanted.has("version");
+    this.wantAttachments = this.needsAttachments(wanted);
   }
 
   private needsAttachments(wanted: WantedKeys): bool {

@@ -22,7 +22,8 @@ export interface ServicePort {
 export interface PortProblem { object: KubeObject; field: string; message: string }
 
 const PREFIX = "tcp-metaprotocol";
-const PORT_NAME = /^tcp-metaprotocol-([a-z0-9]+)(-[a-z0-9][a-z0-9-]*)?$/;
+/** Also enforced at admission by manifests/policy (kept equal by a test). */
+export const PORT_NAME = /^tcp-metaprotocol-([a-z0-9]+)(-[a-z0-9][a-z0-9-]*)?$/;
 
 /** The protocol a port name selects; null for ordinary ports; an error text for bad names. */
 export function protocolOfPortName(name: string | undefined): { protocol: string } | { error: string } | null {

@@ -2,15 +2,12 @@
 // dubbo_outbound listener and the local host running build/dubbo.wasm, every cluster's
 // endpoints pointed at those providers, every port picked by the OS. Used by the e2e tests
 // and the demo, so both exercise exactly the demo rules a user reads in envoy.yaml.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { parse, stringify } from "yaml";
+import { ENVOY_YAML, allListenersEphemeral, pluginConfigOf } from "../mesh-config.ts";
 import { startDubboProvider, type DubboProvider } from "../dubbo-provider.ts";
 
-export const ENVOY_YAML = fileURLToPath(new URL("../../envoy.yaml", import.meta.url));
 export const LISTENER = "dubbo_outbound";
+/** The host's counter of VM failures for the dubbo plugin (name = envoy.yaml's config.name). */
+export const VM_FAILED_STAT = "wasm.plugin.metaprotocol-dubbo.vm_failed";
 const SVC = "dubbo-demo.default.svc.cluster.local";
 export const CLUSTERS = {
   default: `outbound|20880||${SVC}`,
@@ -20,28 +17,7 @@ export const CLUSTERS = {
 export type Subset = keyof typeof CLUSTERS;
 
 /** The dubbo_outbound plugin configuration exactly as written in envoy.yaml. */
-export function demoPluginConfig(): Record<string, any> {
-  const doc = parse(readFileSync(ENVOY_YAML, "utf8"));
-  const listener = doc.static_resources.listeners.find((l: any) => l.name === LISTENER);
-  const wasm = listener.filter_chains[0].filters.find((f: any) => f.name === "envoy.filters.network.wasm");
-  return JSON.parse(wasm.typed_config.config.configuration.value);
-}
-
-/**
- * envoy.yaml reduced to the dubbo_outbound listener and its clusters, otherwise unchanged.
- * The host starts every listener of a file, and the thrift one would need build/thrift.wasm
- * and its fixed port 9090: the Dubbo tests and demo must depend on dubbo.wasm alone.
- */
-function writeDubboOnlyConfig(): { path: string; remove(): void } {
-  const doc = parse(readFileSync(ENVOY_YAML, "utf8"));
-  const clusters = new Set<string>(Object.values(CLUSTERS));
-  doc.static_resources.listeners = doc.static_resources.listeners.filter((l: any) => l.name === LISTENER);
-  doc.static_resources.clusters = doc.static_resources.clusters.filter((c: any) => clusters.has(c.name));
-  const dir = mkdtempSync(join(tmpdir(), "dubbo-mesh-"));
-  const path = join(dir, "envoy.yaml");
-  writeFileSync(path, stringify(doc));
-  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
+export function demoPluginConfig(): Record<string, any> { return pluginConfigOf(LISTENER); }
 
 /** The shape of envoy-dev/host's startHost() that this project relies on. */
 export interface Host {
@@ -78,8 +54,9 @@ export interface CounterWatch {
   waitFor(n: number, timeoutMs?: number): Promise<number>;
 }
 
-// What a failed Wasm VM leaves behind: Envoy's "wasm log" lines about traps/aborts, and the
-// wasm.*failed* stats. Matched loosely on purpose: a false alarm is visible, a miss is not.
+// What a failed Wasm VM leaves behind: log lines about traps/aborts ("Wasm VM failed: ..."), and
+// the host's wasm.plugin.<name>.vm_failed / fail_closed / fail_open counters. Matched loosely on
+// purpose: a false alarm is visible, a miss is not.
 const VM_FAILURE_LOG = /\btrap|unreachable|\babort|vm (has )?failed|failed vm|wasm.*(crash|panic)|RuntimeError/i;
 
 export interface MeshOptions {
@@ -95,7 +72,6 @@ export async function startDubboMesh(opts: MeshOptions = {}): Promise<DubboMesh>
     startHost(o: Record<string, unknown>): Promise<Host>;
   };
   const providers = {} as Record<Subset, DubboProvider>;
-  const config = writeDubboOnlyConfig();
   try {
     for (const subset of Object.keys(CLUSTERS) as Subset[]) {
       const tag = `provider ${subset}`;
@@ -106,9 +82,9 @@ export async function startDubboMesh(opts: MeshOptions = {}): Promise<DubboMesh>
     const endpoints = Object.fromEntries((Object.keys(CLUSTERS) as Subset[]).map(
       (s) => [CLUSTERS[s], [{ host: "127.0.0.1", port: providers[s].port }]]));
     const host = await startHost({
-      configPath: config.path,
+      configPath: ENVOY_YAML, // unchanged: only endpoints and ports are overridden
       endpoints,
-      listenerPorts: { [LISTENER]: 0 },
+      listenerPorts: allListenersEphemeral(),
       adminPort: 0,
       ...(opts.pluginConfig ? { pluginConfig: { [LISTENER]: opts.pluginConfig } } : {}),
     });
@@ -130,12 +106,10 @@ export async function startDubboMesh(opts: MeshOptions = {}): Promise<DubboMesh>
       close: async () => {
         await host.close();
         for (const p of Object.values(providers)) await p.close();
-        config.remove();
       },
     };
   } catch (e) {
     for (const p of Object.values(providers)) await p.close();
-    config.remove();
     throw e;
   }
 }

@@ -1,15 +1,10 @@
 // Starts the Thrift side of envoy-dev/envoy.yaml in-process: one Greeter server per cluster of
 // the thrift_outbound listener (default, v1, v2), all speaking one transport + protocol, and the
 // local host running build/thrift.wasm with the demo rules exactly as envoy.yaml has them.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { parse, stringify } from "yaml";
+import { ENVOY_YAML, allListenersEphemeral } from "../mesh-config.ts";
 import { startThriftServer, type ThriftServer } from "../thrift-server.ts";
 import type { ProtocolName, TransportName } from "./stack.ts";
 
-export const ENVOY_YAML = fileURLToPath(new URL("../../envoy.yaml", import.meta.url));
 export const LISTENER = "thrift_outbound";
 const SVC = "thrift-demo.default.svc.cluster.local";
 export const CLUSTERS = {
@@ -37,28 +32,15 @@ export interface ThriftMesh {
   close(): Promise<void>;
 }
 
-/** envoy.yaml reduced to the thrift_outbound listener and its clusters (the host starts every listener). */
-function writeThriftOnlyConfig(): { path: string; remove(): void } {
-  const doc = parse(readFileSync(ENVOY_YAML, "utf8"));
-  const clusters = new Set<string>(Object.values(CLUSTERS));
-  doc.static_resources.listeners = doc.static_resources.listeners.filter((l: any) => l.name === LISTENER);
-  doc.static_resources.clusters = doc.static_resources.clusters.filter((c: any) => clusters.has(c.name));
-  const dir = mkdtempSync(join(tmpdir(), "thrift-mesh-"));
-  const path = join(dir, "envoy.yaml");
-  writeFileSync(path, stringify(doc));
-  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
 export async function startThriftMesh(transport: TransportName, protocol: ProtocolName, pluginConfig?: string): Promise<ThriftMesh> {
   const { startHost } = (await import("../../host/index.ts")) as unknown as { startHost(o: Record<string, unknown>): Promise<Host> };
-  const config = writeThriftOnlyConfig();
   const servers = {} as Record<Subset, ThriftServer>;
   try {
     for (const s of Object.keys(CLUSTERS) as Subset[]) servers[s] = await startThriftServer({ version: s, transport, protocol });
     const host = await startHost({
-      configPath: config.path,
+      configPath: ENVOY_YAML, // unchanged: only endpoints and ports are overridden
       endpoints: Object.fromEntries((Object.keys(CLUSTERS) as Subset[]).map((s) => [CLUSTERS[s], [{ host: "127.0.0.1", port: servers[s].port }]])),
-      listenerPorts: { [LISTENER]: 0 },
+      listenerPorts: allListenersEphemeral(),
       adminPort: 0,
       ...(pluginConfig ? { pluginConfig: { [LISTENER]: pluginConfig } } : {}),
     });
@@ -71,12 +53,10 @@ export async function startThriftMesh(transport: TransportName, protocol: Protoc
       close: async () => {
         await host.close();
         for (const s of Object.values(servers)) await s.close();
-        config.remove();
       },
     };
   } catch (e) {
     for (const s of Object.values(servers)) await s.close();
-    config.remove();
     throw e;
   }
 }

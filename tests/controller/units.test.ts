@@ -1,0 +1,52 @@
+// Small pure pieces the golden cases do not pin down one by one.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { protocolOfPortName } from "../../controller/src/translate/catalog.js";
+import { re2Error, alternation } from "../../controller/src/translate/regex.js";
+import { durationMs, formatDuration } from "../../controller/src/translate/duration.js";
+import { moduleFlag, parseSettings } from "../../controller/src/model/settings.js";
+import { objectName } from "../../controller/src/translate/objects.js";
+import { DEFAULT_SETTINGS } from "../../controller/src/model/types.js";
+
+test("port names select a protocol; bare or malformed metaprotocol names are errors, others ignored", () => {
+  assert.deepEqual(protocolOfPortName("tcp-metaprotocol-dubbo"), { protocol: "dubbo" });
+  assert.deepEqual(protocolOfPortName("tcp-metaprotocol-thrift-hello-server"), { protocol: "thrift" });
+  assert.ok("error" in (protocolOfPortName("tcp-metaprotocol") as object));
+  assert.ok("error" in (protocolOfPortName("tcp-metaprotocol-") as object));
+  assert.ok("error" in (protocolOfPortName("tcp-metaprotocol-Dubbo") as object));
+  assert.equal(protocolOfPortName("tcp-mysql"), null);
+  assert.equal(protocolOfPortName(undefined), null);
+});
+
+test("regexes RE2 cannot run are refused; literals are escaped in alternations", () => {
+  assert.equal(re2Error("say(Hello|Bye)"), null);
+  assert.match(re2Error("a(?=b)")!, /lookahead/);
+  assert.match(re2Error("(a)\\1")!, /backreference/);
+  assert.ok(re2Error("a("));
+  assert.equal(alternation(["a.B", "c$"]), "a\\.B|c\\$");
+  assert.ok(new RegExp(`^(?:${alternation(["a.B", "c"])})$`).test("a.B") && !new RegExp(`^(?:${alternation(["a.B"])})$`).test("axB"));
+});
+
+test("durations normalise to the plugin config's s / ms forms", () => {
+  assert.equal(durationMs("1m30s"), 90_000);
+  assert.equal(formatDuration(durationMs("0.5s")!), "500ms");
+  assert.equal(formatDuration(durationMs("2s")!), "2s");
+  assert.equal(durationMs("soon"), null);
+  assert.equal(durationMs("5"), null);
+});
+
+test("settings refuse unknown fields and bad values, naming the field", () => {
+  assert.throws(() => parseSettings("colour: red"), /settings\.colour/);
+  assert.throws(() => parseSettings("failStrategy: MAYBE"), /settings\.failStrategy/);
+  assert.throws(() => parseSettings("modules: { dubbo: { url: ftp://x } }"), /settings\.modules\.dubbo\.url/);
+  const s = moduleFlag(DEFAULT_SETTINGS, `thrift=oci://r/t:1@sha256:${"a".repeat(64)}`);
+  assert.deepEqual(s.modules.thrift, { url: "oci://r/t:1", sha256: "a".repeat(64) });
+  assert.deepEqual(DEFAULT_SETTINGS.modules, {}, "defaults are not mutated");
+});
+
+test("object names are DNS labels of at most 63 characters and stay unique when shortened", () => {
+  const a = objectName("metaprotocol", "dubbo", 20880, "inbound", "x".repeat(80));
+  const b = objectName("metaprotocol", "dubbo", 20880, "inbound", "x".repeat(79) + "y");
+  assert.ok(a.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(a));
+  assert.notEqual(a, b);
+});
