@@ -39,6 +39,7 @@ export class MetaConnection extends NetworkContext {
   private orphans: Rejection[] = [];
   private closing: bool = false;
   private requests: i32 = 0;
+  private mutationWarned: bool = false;
 
   constructor(id: u32, private root: MetaRoot) {
     super(id);
@@ -166,7 +167,7 @@ export class MetaConnection extends NetworkContext {
         stats.inc(Stat.MutationApplied);
         return Verdict.Replace;
       }
-      stats.inc(Stat.MutationUnsupported);
+      this.mutationRefused(route.name, "request");
     }
     if (loop.repl.len == 0) return Verdict.Keep;
     loop.repl.writeBytes(frame, len);
@@ -254,8 +255,17 @@ export class MetaConnection extends NetworkContext {
       stats.inc(Stat.MutationApplied);
       return Verdict.Replace;
     }
-    stats.inc(Stat.MutationUnsupported);
+    this.mutationRefused(route.name, "response");
     return Verdict.Keep;
+  }
+
+  /** Counted every time; logged once per connection so a busy connection cannot flood the log. */
+  private mutationRefused(route: string, direction: string): void {
+    this.root.stats.inc(Stat.MutationUnsupported);
+    if (this.mutationWarned) return;
+    this.mutationWarned = true;
+    log(LogLevel.Warn, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.id.toString() + ": route '" + route +
+      "' has a " + direction + " mutation but this " + this.codec.name() + " frame has no place for it; forwarded unchanged (counted in mutation_unsupported)");
   }
 
   /** A broken frame closes this connection only; it is counted and logged, nothing traps. */

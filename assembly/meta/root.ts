@@ -48,7 +48,7 @@ export class MetaRoot extends RootContext {
     this.codec.maxFrameBytes = cfg.maxFrameBytes;
     this.wanted = cfg.requestKeys;
     const owner = getPropertyString("plugin_root_id");
-    this.limiter = new RateLimiter("metaprotocol/" + (owner != null ? owner! : "") + "/" + cfg.statPrefix);
+    this.limiter = new RateLimiter("metaprotocol/" + (owner != null ? owner : "") + "/" + cfg.statPrefix);
     // Flatten routes into slots: stats and the in-flight table refer to routes by slot.
     this.routes = [];
     this.routeSlots.clear();

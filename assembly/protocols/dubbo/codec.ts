@@ -31,10 +31,11 @@ const RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS = 3;
 const RESPONSE_VALUE_WITH_ATTACHMENTS = 4;
 const RESPONSE_NULL_VALUE_WITH_ATTACHMENTS = 5;
 
-// md.codecOffsets slots (body-relative offsets found while decoding)
+// md.codecOffsets slots (body-relative offsets found while decoding). md.codecFlags holds the
+// serialization id: the frame's variant, which error replies and probes repeat.
 const OFF_ATTACH_START = 0; // the attachments map tag
 const OFF_ATTACH_END = 1;   // one past its 'Z'
-const FLAG_ATTACH_KNOWN = 1;
+const OFF_ATTACH_KNOWN = 2; // 1 once the two offsets above are set
 
 const HEADER_KEYS: string[] = ["interface", "method", "version"];
 
@@ -50,13 +51,15 @@ export class DubboCodec extends Codec {
     const body = u32be(ptr + 12);
     if (body > 0x7fffffef) { md.error = "invalid body length"; return DecodeStatus.Error; }
     md.frameSize = HEADER + <i32>body;
-    if (len < md.frameSize) return DecodeStatus.WaitForData;
+    // Over the cap: never cut it, so the framework refuses it before buffering the rest.
+    if (len < md.frameSize || md.frameSize > this.maxFrameBytes) return DecodeStatus.WaitForData;
     md.headerSize = HEADER;
     md.bodySize = <i32>body;
     md.requestId = u64be(ptr + 4);
     const flag = u8At(ptr + 2);
     const isRequest = (flag & FLAG_REQUEST) != 0;
     md.isReply = !isRequest;
+    md.codecFlags = <i32>(flag & SERIALIZATION_MASK);
     if ((flag & FLAG_EVENT) != 0) {
       md.messageType = MessageType.Heartbeat;
       if (!isRequest) md.responseStatus = u8At(ptr + 3) == STATUS_OK ? ResponseStatus.Ok : ResponseStatus.Error;
@@ -65,16 +68,27 @@ export class DubboCodec extends Codec {
     if (!isRequest) {
       md.messageType = MessageType.Response;
       md.responseStatus = u8At(ptr + 3) == STATUS_OK ? ResponseStatus.Ok : ResponseStatus.Error;
-      return DecodeStatus.Done;
+      if (wanted.isEmpty() || md.responseStatus != ResponseStatus.Ok) return DecodeStatus.Done;
+      return this.parseResponseAttachments(ptr, md) ? DecodeStatus.Done : DecodeStatus.Error;
     }
     md.messageType = (flag & FLAG_TWOWAY) != 0 ? MessageType.Request : MessageType.Oneway;
-    md.codecFlags = <i32>(flag & SERIALIZATION_MASK);
     if (wanted.isEmpty()) return DecodeStatus.Done;
     if ((flag & SERIALIZATION_MASK) != HESSIAN2) {
       md.error = "serialization id " + (flag & SERIALIZATION_MASK).toString() + " is not supported (Hessian2 only)";
       return DecodeStatus.Error;
     }
     return this.parseRequestBody(ptr, md, wanted) ? DecodeStatus.Done : DecodeStatus.Error;
+  }
+
+  /** Response attachments (flags 3/4/5) as attributes; only when something asks for them. */
+  private parseResponseAttachments(ptr: usize, md: Metadata): bool {
+    const r = this.r;
+    r.reset(ptr + HEADER, ptr + HEADER + <usize>md.bodySize);
+    const kind = <i32>r.readInt();
+    if (r.error.length > 0) return this.bad(md, "response flag");
+    if (kind < RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS || kind > RESPONSE_NULL_VALUE_WITH_ATTACHMENTS) return true;
+    if (kind != RESPONSE_NULL_VALUE_WITH_ATTACHMENTS && !r.skipValue()) return this.bad(md, "response value");
+    return this.readAttachments(md);
   }
 
   private parseRequestBody(ptr: usize, md: Metadata, wanted: WantedKeys): bool {
@@ -145,7 +159,7 @@ export class DubboCodec extends Codec {
       md.codecOffsets[OFF_ATTACH_END] = <i32>(r.p - base);
       r.p = at;
     }
-    md.codecFlags |= FLAG_ATTACH_KNOWN << 8;
+    md.codecOffsets[OFF_ATTACH_KNOWN] = 1;
     return true;
   }
 
@@ -184,7 +198,7 @@ export class DubboCodec extends Codec {
   }
 
   private encodeRequest(md: Metadata, mutation: KeyValue[], ptr: usize, len: i32, out: ByteBuf): bool {
-    if (((md.codecFlags >> 8) & FLAG_ATTACH_KNOWN) == 0) {
+    if (md.codecOffsets[OFF_ATTACH_KNOWN] == 0) {
       const r = this.r;
       r.reset(ptr + HEADER, ptr + <usize>len);
       for (let i = 0; i < 4; i++) { if (!r.readStringRange() && r.error.length > 0) return false; }

@@ -274,7 +274,8 @@ function checkMutation(v: Variant): void {
     expect(md2.getAttribute("x-canary")!).toBe("true", v.name);
     expect(md2.getAttribute("x-route")!).toBe("hello-v2", v.name);
     if (down) expect(md2.getAttribute(v.routeKey)!).toBe(v.routeValue, v.name + ": route attribute kept");
-    expect(md2.bodySize).toBe(md.bodySize, v.name + ": body untouched");
+    // Where mutations live is the protocol's business (THeader headers, Dubbo attachments in the
+    // body): what must hold is one frame, same id, keys set, route attribute kept (above).
     // Replacing a key keeps one value, the new one.
     again.clear();
     expect(c.encode(md2, [new KeyValue("x-canary", "false")], out.ptr, out.len, again)).toBe(true, v.name);

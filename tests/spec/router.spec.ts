@@ -1,0 +1,74 @@
+import { parsePluginConfig, PluginConfig } from "../../assembly/meta/config";
+import { Metadata } from "../../assembly/meta/metadata";
+import { ipOf, matchRoute, routeSendsTo, selectService } from "../../assembly/meta/router";
+
+function cfg(json: string): PluginConfig {
+  const r = parsePluginConfig(json, "dubbo");
+  if (r.config == null) throw new Error(r.error);
+  return r.config!;
+}
+function md(iface: string, method: string): Metadata {
+  const m = new Metadata();
+  m.setAttribute("interface", iface);
+  m.setAttribute("method", method);
+  return m;
+}
+
+const SHARED = `{"services":[
+  {"name":"a.svc","match":{"addresses":["10.0.0.1"]},"routes":[{"name":"a","route":[{"cluster":"outbound|20880||a.svc","weight":1}]}]},
+  {"name":"b.svc","match":{"attributes":{"interface":{"prefix":"com.b."}}},"routes":[
+     {"name":"b-hello","match":{"attributes":{"method":{"exact":"sayHello"}}},"route":[{"cluster":"outbound|20880|v2|b.svc","weight":1}]},
+     {"name":"b-greet","match":{"attributes":{"method":{"regex":"greet.*"}}},"route":[{"cluster":"outbound|20880|v1|b.svc","weight":1},{"cluster":"outbound|20880|v2|b.svc","weight":3}]},
+     {"name":"b-rest","route":[{"cluster":"outbound|20880|v1|b.svc","weight":1}]}]},
+  {"name":"c.svc","match":{"addresses":["10.0.0.3"],"attributes":{"interface":{"exact":"com.c.Api"}}},"routes":[{"name":"c"}]}
+]}`;
+
+describe("router: which service owns a connection", () => {
+  it("selects by the dialed address, then by attributes, first match wins", () => {
+    const c = cfg(SHARED);
+    expect(selectService(c, md("com.b.Api", "x"), "10.0.0.1")!.name).toBe("a.svc");
+    expect(selectService(c, md("com.b.Api", "x"), "10.9.9.9")!.name).toBe("b.svc");
+    expect(selectService(c, md("com.b.Api", "x"), null)!.name).toBe("b.svc");
+  });
+  it("needs both the address and the attributes when a service lists both", () => {
+    const c = cfg(SHARED);
+    expect(selectService(c, md("com.c.Api", "x"), "10.0.0.3")!.name).toBe("c.svc");
+    expect(selectService(c, md("com.c.Other", "x"), "10.0.0.3")).toBeNull();
+    expect(selectService(c, md("com.c.Api", "x"), "10.0.0.4")).toBeNull();
+  });
+  it("strips the port from Envoy's ip:port addresses", () => {
+    expect(ipOf("10.0.0.1:20880")).toBe("10.0.0.1");
+    expect(ipOf("[fd00::1]:20880")).toBe("fd00::1");
+    expect(ipOf("fd00::1")).toBe("fd00::1");
+  });
+});
+
+describe("router: routes", () => {
+  it("takes the first route that matches, in order", () => {
+    const svc = cfg(SHARED).services[1];
+    expect(matchRoute(svc, md("com.b.Api", "sayHello"))!.name).toBe("b-hello");
+    expect(matchRoute(svc, md("com.b.Api", "greeting"))!.name).toBe("b-greet");
+    expect(matchRoute(svc, md("com.b.Api", "agreet"))!.name).toBe("b-rest"); // regex is a full match
+  });
+  it("returns null when nothing matches and there is no catch-all", () => {
+    const svc = cfg(`{"services":[{"name":"s","routes":[{"name":"r","match":{"attributes":{"method":{"exact":"a"}}}}]}]}`).services[0];
+    expect(matchRoute(svc, md("i", "b"))).toBeNull();
+  });
+  it("tells whether a route may send to the connection's bound cluster", () => {
+    const svc = cfg(SHARED).services[1];
+    const greet = svc.routes[1];
+    expect(routeSendsTo(greet, "outbound|20880|v1|b.svc")).toBe(true);
+    expect(routeSendsTo(greet, "outbound|20880|v2|b.svc")).toBe(true);
+    expect(routeSendsTo(svc.routes[0], "outbound|20880|v1|b.svc")).toBe(false);
+    expect(routeSendsTo(cfg(SHARED).services[2].routes[0], "anything")).toBe(true); // no destination: keeps the connection's
+  });
+  it("picks weighted clusters in exact proportion over consecutive random values", () => {
+    const greet = cfg(SHARED).services[1].routes[1];
+    let v2 = 0;
+    const n: u32 = 4000;
+    for (let i: u32 = 0; i < n; i++) {
+      if (greet.pickCluster(0x9e3779b9 + i) == "outbound|20880|v2|b.svc") v2++;
+    }
+    expect(v2).toBe(3000);
+  });
+});
