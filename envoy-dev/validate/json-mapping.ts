@@ -146,7 +146,7 @@ function checkEnum(ctx: Ctx, e: protobuf.Enum, v: unknown, path: string): void {
 
 /** Checks a scalar of protobuf type `kind` in its JSON form; numbers may come as strings. */
 export function checkScalar(ctx: { errors: string[] }, kind: string, v: unknown, path: string): void {
-  const bad = (m: string) => ctx.errors.push(`${path || "<root>"}: ${m}`);
+  const bad = (m: string): void => { ctx.errors.push(`${path || "<root>"}: ${m}`); };
   if (kind in INT_RANGES) {
     let n: bigint | undefined;
     if (typeof v === "number" && Number.isInteger(v)) n = BigInt(v);

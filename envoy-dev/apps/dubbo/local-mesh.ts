@@ -3,6 +3,9 @@
 // endpoints pointed at those providers, every port picked by the OS. Used by the e2e tests
 // and the demo, so both exercise exactly the demo rules a user reads in envoy.yaml.
 import { ENVOY_YAML, allListenersEphemeral, pluginConfigOf } from "../mesh-config.ts";
+// Type-only: erased at run time, so the peers still load without the host.
+import type { Host } from "../../host/index.ts";
+export type { Host };
 import { startDubboProvider, type DubboProvider } from "../dubbo-provider.ts";
 
 export const LISTENER = "dubbo_outbound";
@@ -18,18 +21,6 @@ export type Subset = keyof typeof CLUSTERS;
 
 /** The dubbo_outbound plugin configuration exactly as written in envoy.yaml. */
 export function demoPluginConfig(): Record<string, any> { return pluginConfigOf(LISTENER); }
-
-/** The shape of envoy-dev/host's startHost() that this project relies on. */
-export interface Host {
-  listeners: Record<string, { port: number }>;
-  adminPort: number;
-  logs: string[];
-  stats(): Map<string, number>;
-  prometheus(): string;
-  waitForStat(name: string, pred: (v: number) => boolean, timeoutMs?: number): Promise<number>;
-  reconfigure(listener: string, json: string): boolean;
-  close(): Promise<void>;
-}
 
 export interface DubboMesh {
   host: Host;
@@ -68,9 +59,7 @@ export interface MeshOptions {
 
 export async function startDubboMesh(opts: MeshOptions = {}): Promise<DubboMesh> {
   // Imported lazily so that the peers work (and their tests run) without the host.
-  const { startHost } = (await import("../../host/index.ts")) as unknown as {
-    startHost(o: Record<string, unknown>): Promise<Host>;
-  };
+  const { startHost } = await import("../../host/index.ts");
   const providers = {} as Record<Subset, DubboProvider>;
   try {
     for (const subset of Object.keys(CLUSTERS) as Subset[]) {

@@ -2,6 +2,7 @@
 // the thrift_outbound listener (default, v1, v2), all speaking one transport + protocol, and the
 // local host running build/thrift.wasm with the demo rules exactly as envoy.yaml has them.
 import { ENVOY_YAML, allListenersEphemeral } from "../mesh-config.ts";
+import type { Host } from "../../host/index.ts";
 import { startThriftServer, type ThriftServer } from "../thrift-server.ts";
 import type { ProtocolName, TransportName } from "./stack.ts";
 
@@ -14,14 +15,6 @@ export const CLUSTERS = {
 } as const;
 export type Subset = keyof typeof CLUSTERS;
 
-interface Host {
-  listeners: Record<string, { port: number }>;
-  logs: string[];
-  stats(): Map<string, number>;
-  waitForStat(name: string, pred: (v: number) => boolean, timeoutMs?: number): Promise<number>;
-  close(): Promise<void>;
-}
-
 export interface ThriftMesh {
   port: number;
   servers: Record<Subset, ThriftServer>;
@@ -33,7 +26,7 @@ export interface ThriftMesh {
 }
 
 export async function startThriftMesh(transport: TransportName, protocol: ProtocolName, pluginConfig?: string): Promise<ThriftMesh> {
-  const { startHost } = (await import("../../host/index.ts")) as unknown as { startHost(o: Record<string, unknown>): Promise<Host> };
+  const { startHost } = await import("../../host/index.ts");
   const servers = {} as Record<Subset, ThriftServer>;
   try {
     for (const s of Object.keys(CLUSTERS) as Subset[]) servers[s] = await startThriftServer({ version: s, transport, protocol });
