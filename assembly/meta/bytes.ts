@@ -14,6 +14,36 @@ export function utf8String(p: usize, len: i32): string {
 }
 
 /**
+ * True when the UTF-8 bytes [p, p+len) spell exactly `s`, without decoding them (no allocation).
+ * ASCII is compared byte by byte; other characters are encoded on the fly.
+ */
+export function utf8Equals(p: usize, len: i32, s: string): bool {
+  const n = s.length;
+  let i = 0, j = 0;
+  while (i < n) {
+    let c = <u32>s.charCodeAt(i++);
+    if (c < 0x80) {
+      if (j >= len || <u32>load<u8>(p + <usize>j) != c) return false;
+      j++;
+      continue;
+    }
+    if (c >= 0xd800 && c < 0xdc00 && i < n) { // surrogate pair -> one 4-byte sequence
+      const lo = <u32>s.charCodeAt(i);
+      if (lo >= 0xdc00 && lo < 0xe000) { i++; c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00); }
+    }
+    let w = c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    if (j + w > len) return false;
+    let lead: u32 = w == 2 ? 0xc0 | (c >> 6) : w == 3 ? 0xe0 | (c >> 12) : 0xf0 | (c >> 18);
+    if (<u32>load<u8>(p + <usize>j) != lead) return false;
+    for (let k = w - 2; k >= 0; k--) {
+      if (<u32>load<u8>(p + <usize>(j + w - 1 - k)) != (0x80 | ((c >> (6 * <u32>k)) & 0x3f))) return false;
+    }
+    j += w;
+  }
+  return j == len;
+}
+
+/**
  * A growable byte buffer in unmanaged module memory. One instance is kept per connection and
  * direction and reused for every callback, so the hot path does not allocate per frame.
  */

@@ -1,7 +1,9 @@
 // `npm run bench`: requests per second through the local host for pipelined Dubbo calls on one
 // connection, with and without dubbo.wasm, for rule sets that need more and more parsing.
 // The upstream is a minimal Dubbo responder so that the numbers measure the proxy, not a
-// provider. Rerun it: BENCH_REQUESTS (default 40000) and BENCH_WINDOW (default 64) tune it.
+// provider. Each scenario runs BENCH_ROUNDS times (default 7) after a warm-up and reports the
+// median and the range. BENCH_REQUESTS (default 40000), BENCH_WINDOW (default 64) and
+// BENCH_ONLY (a substring of a scenario name) tune it.
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +19,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const ENVOY_YAML = join(ROOT, "envoy-dev", "envoy.yaml");
 const TOTAL = Number(process.env.BENCH_REQUESTS ?? 40000);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 64);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const HOST = "dubbo-demo.default.svc.cluster.local";
 const V1 = `outbound|20880|v1|${HOST}`;
 
@@ -128,7 +131,7 @@ async function main() {
   const endpoints: Record<string, { host: string; port: number }[]> = {};
   for (const sub of ["", "v1", "v2"]) endpoints[`outbound|20880|${sub}|${HOST}`] = [{ host: "127.0.0.1", port: up.port }];
   for (const sub of ["", "v1", "v2"]) endpoints[`outbound|9090|${sub}|thrift-demo.default.svc.cluster.local`] = [{ host: "127.0.0.1", port: up.port }];
-  console.log(`pipelined Dubbo calls on one connection: ${TOTAL} requests, ${WINDOW} in flight, frame ${plain.length}/${tenant.length} bytes`);
+  console.log(`pipelined Dubbo calls on one connection: ${TOTAL} requests x ${ROUNDS} rounds, ${WINDOW} in flight, frames of ${plain.length}/${tenant.length} bytes; median (min..max)`);
   try {
     const only = process.env.BENCH_ONLY ? scenarios.filter((s) => s.name.includes(process.env.BENCH_ONLY!)) : scenarios;
     for (const s of only) {
@@ -139,8 +142,11 @@ async function main() {
       });
       try {
         await drive(host.listeners.dubbo_outbound.port, s.frame); // warm-up (JIT, buffers)
-        const rps = await drive(host.listeners.dubbo_outbound.port, s.frame);
-        console.log(`${s.name.padEnd(52)} ${Math.round(rps).toString().padStart(8)} req/s`);
+        const runs: number[] = [];
+        for (let i = 0; i < ROUNDS; i++) runs.push(await drive(host.listeners.dubbo_outbound.port, s.frame));
+        runs.sort((a, b) => a - b);
+        const k = (n: number) => `${Math.round(n / 1000)}k`;
+        console.log(`${s.name.padEnd(52)} ${k(runs[runs.length >> 1]).padStart(6)} req/s  (${k(runs[0])}..${k(runs[runs.length - 1])})`);
       } finally { await host.close(); }
     }
   } finally {

@@ -41,11 +41,25 @@ describe("dubbo decode", () => {
     const c = new DubboCodec();
     const f = bytes(v.request);
     const md = new Metadata();
-    expect(c.decode(f.ptr, f.len, md, true, wants(["group"]))).toBe(DecodeStatus.Done);
+    expect(c.decode(f.ptr, f.len, md, true, wants(["group", "x-tenant", "timeout"]))).toBe(DecodeStatus.Done);
     expect(md.error).toBe("");
     expect(md.getAttribute("group")).toBe("g1");
     expect(md.getAttribute("x-tenant")).toBe("acme");
     expect(md.getAttribute("timeout")).toBe("3000");
+  });
+
+  it("decodes only the attachments a rule reads", () => {
+    const c = new DubboCodec();
+    const f = bytes(v.request);
+    const md = new Metadata();
+    expect(c.decode(f.ptr, f.len, md, true, wants(["group"]))).toBe(DecodeStatus.Done);
+    expect(md.getAttribute("group")).toBe("g1");
+    expect(md.getAttribute("x-tenant")).toBeNull();
+    expect(md.attributeCount).toBe(1);
+    md.reset();
+    expect(c.decode(f.ptr, f.len, md, true, WantedKeys.everything())).toBe(DecodeStatus.Done);
+    expect(md.getAttribute("x-tenant")).toBe("acme");
+    expect(md.getAttribute("path")).toBe("org.apache.dubbo.samples.DemoService");
   });
 
   it("waits for every proper prefix and knows the size after the header", () => {

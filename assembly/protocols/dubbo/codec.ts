@@ -4,7 +4,7 @@
 // (by skipping, not building, the arguments) only when a rule or a mutation needs them.
 import { Codec, DecodeStatus, ErrorType, KeyValue, MessageType, ResponseStatus, WantedKeys } from "../../meta/codec";
 import { Metadata } from "../../meta/metadata";
-import { ByteBuf, u8At, u32be, u64be } from "../../meta/bytes";
+import { ByteBuf, u8At, u32be, u64be, utf8Equals } from "../../meta/bytes";
 import { HessianReader, countJvmParams } from "./hessian";
 
 const HEADER = 16;
@@ -69,7 +69,7 @@ export class DubboCodec extends Codec {
       md.messageType = MessageType.Response;
       md.responseStatus = u8At(ptr + 3) == STATUS_OK ? ResponseStatus.Ok : ResponseStatus.Error;
       if (wanted.isEmpty() || md.responseStatus != ResponseStatus.Ok) return DecodeStatus.Done;
-      return this.parseResponseAttachments(ptr, md) ? DecodeStatus.Done : DecodeStatus.Error;
+      return this.parseResponseAttachments(ptr, md, wanted) ? DecodeStatus.Done : DecodeStatus.Error;
     }
     md.messageType = (flag & FLAG_TWOWAY) != 0 ? MessageType.Request : MessageType.Oneway;
     if (wanted.isEmpty()) return DecodeStatus.Done;
@@ -81,7 +81,8 @@ export class DubboCodec extends Codec {
   }
 
   /** Response attachments (flags 3/4/5) as attributes; only when something asks for them. */
-  private parseResponseAttachments(ptr: usize, md: Metadata): bool {
+  private parseResponseAttachments(ptr: usize, md: Metadata, wanted: WantedKeys): bool {
+    this.learn(wanted);
     const r = this.r;
     r.reset(ptr + HEADER, ptr + HEADER + <usize>md.bodySize);
     const kind = <i32>r.readInt();
@@ -124,6 +125,8 @@ export class DubboCodec extends Codec {
   private wantMethod: bool = false;
   private wantVersion: bool = false;
   private wantAttachments: bool = false;
+  private wantAll: bool = false;
+  private wantedList: string[] = [];
 
   private learn(wanted: WantedKeys): void {
     if (this.learnedFrom === wanted) return;
@@ -132,6 +135,8 @@ export class DubboCodec extends Codec {
     this.wantMethod = wanted.has("method");
     this.wantVersion = wanted.has("version");
     this.wantAttachments = this.needsAttachments(wanted);
+    this.wantAll = wanted.all;
+    this.wantedList = wanted.keys.values();
   }
 
   private needsAttachments(wanted: WantedKeys): bool {
@@ -163,7 +168,10 @@ export class DubboCodec extends Codec {
     return true;
   }
 
-  /** String-valued attachments become attributes (group, application, user keys, ...). */
+  /**
+   * String-valued attachments become attributes (group, application, user keys, ...). Keys are
+   * compared in place; only the values of keys a rule reads are decoded.
+   */
   private readAttachments(md: Metadata): bool {
     const r = this.r;
     if (r.p >= r.end) return true;
@@ -173,16 +181,40 @@ export class DubboCodec extends Codec {
     r.p += 1;
     if (t == 0x4d && !r.readStringRange() && r.error.length > 0) return this.bad(md, "attachments map type");
     while (r.p < r.end && u8At(r.p) != 0x5a) {
-      const key = r.readString();
-      if (key == null) { if (r.error.length > 0) return this.bad(md, "attachment key"); if (!r.skipValue()) return this.bad(md, "attachment value"); continue; }
+      const keyAt = r.p;
+      if (!r.readStringRange()) {
+        if (r.error.length > 0) return this.bad(md, "attachment key");
+        if (!r.skipValue()) return this.bad(md, "attachment value");
+        continue;
+      }
+      const key = this.wantedKey(keyAt);
       const vt = r.peek();
-      if ((vt >= 0 && vt <= 0x1f) || (vt >= 0x30 && vt <= 0x33) || vt == 0x53 || vt == 0x52) {
+      const isString = (vt >= 0 && vt <= 0x1f) || (vt >= 0x30 && vt <= 0x33) || vt == 0x53 || vt == 0x52;
+      if (key != null && isString) {
         const v = r.readString();
         if (v == null) return this.bad(md, "attachment value");
         md.setAttribute(key, v);
       } else if (!r.skipValue()) return this.bad(md, "attachment value");
     }
     return true;
+  }
+
+  /** The attribute name for the key string just read at `at`, or null when no rule reads it. */
+  private wantedKey(at: usize): string | null {
+    const r = this.r;
+    if (this.wantAll || r.strChunked) {
+      const end = r.p;
+      r.p = at;
+      const k = r.readString();
+      r.p = end;
+      return this.wantAll || (k != null && this.wantedList.includes(k)) ? k : null;
+    }
+    const list = this.wantedList;
+    for (let i = 0; i < list.length; i++) {
+      const k = unchecked(list[i]);
+      if (utf8Equals(r.strStart, r.strBytes, k)) return k;
+    }
+    return null;
   }
 
   private bad(md: Metadata, what: string): bool {
@@ -260,9 +292,11 @@ export class DubboCodec extends Codec {
         if (t == 0x4d && !r.readStringRange() && r.error.length > 0) { out.len = begin; return false; }
         while (r.p < r.end && u8At(r.p) != 0x5a) {
           const entry = r.p;
-          const key = r.readString();
-          if (r.error.length > 0 || !r.skipValue()) { out.len = begin; return false; }
-          if (key != null && hasKey(mutation, key)) continue;
+          const keyIsString = r.readStringRange();
+          if (r.error.length > 0) { out.len = begin; return false; }
+          const replaced = keyIsString && this.mutationHasKey(mutation, entry);
+          if (!r.skipValue()) { out.len = begin; return false; }
+          if (replaced) continue;
           out.writeBytes(entry, <i32>(r.p - entry));
         }
       } else if (t != 0x4e) { out.len = begin; return false; }
@@ -275,6 +309,21 @@ export class DubboCodec extends Codec {
     out.writeBytes(ptr + <usize>mapEnd, len - mapEnd);
     out.setU32BE(begin + 12, <u32>(out.len - begin - HEADER));
     return true;
+  }
+
+  /** Does the mutation set the key string just read (starting at `at`)? Compared in place. */
+  private mutationHasKey(m: KeyValue[], at: usize): bool {
+    const r = this.r;
+    if (r.strChunked) {
+      const end = r.p;
+      r.p = at;
+      const k = r.readString();
+      r.p = end;
+      for (let i = 0; i < m.length; i++) if (k != null && m[i].key == k) return true;
+      return false;
+    }
+    for (let i = 0; i < m.length; i++) if (utf8Equals(r.strStart, r.strBytes, unchecked(m[i]).key)) return true;
+    return false;
   }
 
   onError(md: Metadata, error: ErrorType, message: string, out: ByteBuf): void {
@@ -304,10 +353,6 @@ export class DubboCodec extends Codec {
   }
 }
 
-function hasKey(m: KeyValue[], key: string): bool {
-  for (let i = 0; i < m.length; i++) if (m[i].key == key) return true;
-  return false;
-}
 
 /** Hessian2 string: the length counts UTF-16 units; long strings are chunked by 65535. */
 export function writeHessianString(out: ByteBuf, s: string): void {
