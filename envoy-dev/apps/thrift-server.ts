@@ -1,11 +1,16 @@
 // The demo Greeter server (Apache Thrift's Node library). Every answer names the server's
 // version, so a caller sees which cluster served it.
-// Library: startThriftServer(). CLI (docker compose): VERSION=v1 PORT=9090 [TRANSPORT=framed|buffered]
+// Library: startThriftServer(). CLI (docker compose): VERSION=v1 PORT=9090 [TRANSPORT=framed|buffered|header]
 // [PROTOCOL=binary|compact] tsx envoy-dev/apps/thrift-server.ts
+// A "header" server (TBufferedTransport + THeaderProtocol) reads THeader frames of either inner
+// protocol, and unframed binary/compact too; it answers THeader requests with THeader, carrying
+// `responseHeaders`. Every message it reads is recorded in `requests` with the bytes it got.
 import type { AddressInfo, Server } from "node:net";
 import { fileURLToPath } from "node:url";
 import thrift from "thrift";
-import { Greeter, parseProtocol, parseTransport, protocolOf, transportOf, type ProtocolName, type TransportName } from "./thrift/stack.ts";
+import {
+  Greeter, parseProtocol, parseTransport, protocolFor, theaderInfoPairs, transportOf, type ProtocolName, type TransportName,
+} from "./thrift/stack.ts";
 
 export interface ThriftServerOptions {
   version: string;
@@ -13,6 +18,20 @@ export interface ThriftServerOptions {
   transport?: TransportName;
   protocol?: ProtocolName;
   log?: (line: string) => void;
+  /** THeader info headers put on every THeader reply (default: x-server-version = version). */
+  responseHeaders?: Record<string, string>;
+}
+
+/** One message the server read, as the library decoded it and as bytes. */
+export interface ServerRequest {
+  method: string;
+  seqid: number;
+  /** THeader info headers as the library read them (getReadHeaders()); {} for other transports. */
+  headers: Record<string, string>;
+  /** THeader info headers as on the wire, in order, duplicates kept; null when not THeader. */
+  infoPairs: [string, string][] | null;
+  /** The message's bytes as the transport held them (framed: the frame without its length). */
+  raw: Buffer;
 }
 
 export interface ThriftServer {
@@ -20,6 +39,8 @@ export interface ThriftServer {
   version: string;
   /** Methods served, in order. */
   calls: string[];
+  /** Every message read (probes and unknown methods included), in order. */
+  requests: ServerRequest[];
   close(): Promise<void>;
 }
 
@@ -36,9 +57,47 @@ export async function startThriftServer(o: ThriftServerOptions): Promise<ThriftS
     ping: (cb: Cb<void>) => { seen("ping"); cb(null); },
     unknownToRouter: (name: string, cb: Cb<string>) => { seen("unknownToRouter"); cb(null, `unknownToRouter ${name}, from ${o.version}`); },
   };
-  const server: Server = thrift.createServer(Greeter, handler, {
-    transport: transportOf(o.transport ?? "framed"),
-    protocol: protocolOf(o.protocol ?? "binary"),
+  const transportName = o.transport ?? "framed";
+  const isHeader = transportName === "header";
+  const responseHeaders = o.responseHeaders ?? { "x-server-version": o.version };
+  const requests: ServerRequest[] = [];
+  // The generated processor reads one message per process(input, output) call; the library's
+  // server loop calls it until the buffer runs dry (an underrun rolls back and retries on the
+  // next data). A record is kept only once process() returned, i.e. the message was whole.
+  const processor = new Greeter.Processor(handler);
+  const processOne = processor.process.bind(processor);
+  let read: { method: string; seqid: number; headers: Record<string, string> } | null = null;
+  processor.process = (input: any, output: any) => {
+    const t = input.trans;
+    if (!input.__recorded) {
+      input.__recorded = true;
+      const begin = input.readMessageBegin;
+      input.readMessageBegin = function () {
+        const r = begin.call(this);
+        read = { method: r.fname, seqid: r.rseqid, headers: isHeader ? { ...t.getReadHeaders() } : {} };
+        return r;
+      };
+    }
+    if (isHeader) {
+      // The library accumulates read headers per connection and keeps write headers until
+      // cleared; clear both so each call sees and answers only its own.
+      t.clearReadHeaders();
+      t.clearWriteHeaders();
+      for (const [k, v] of Object.entries(responseHeaders)) t.setWriteHeader(k, v);
+    }
+    read = null;
+    const result = processOne(input, output);
+    if (read) {
+      const r = read as { method: string; seqid: number; headers: Record<string, string> };
+      const end = typeof t.readCursor === "number" ? t.readCursor : t.readPos;
+      const raw = Buffer.from(t.inBuf.subarray(0, end));
+      requests.push({ ...r, infoPairs: isHeader ? theaderInfoPairs(raw) : null, raw });
+    }
+    return result;
+  };
+  const server: Server = thrift.createMultiplexServer(processor, {
+    transport: transportOf(transportName),
+    protocol: protocolFor(transportName, o.protocol ?? "binary"),
   });
   const sockets = new Set<import("node:net").Socket>();
   server.on("connection", (s) => { sockets.add(s); s.on("close", () => sockets.delete(s)); });
@@ -50,6 +109,7 @@ export async function startThriftServer(o: ThriftServerOptions): Promise<ThriftS
     port: (server.address() as AddressInfo).port,
     version: o.version,
     calls,
+    requests,
     close: () => new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy();
       server.close(() => resolve());

@@ -97,6 +97,16 @@ function drive(port: number, frame: Buffer): Promise<number> {
   });
 }
 
+/** Host calls the module made per data callback, over the whole run: the Envoy-independent cost. */
+function hostCallsPerCallback(calls: Map<string, number>): string {
+  let callbacks = 0, hostCalls = 0;
+  for (const [name, n] of calls) {
+    if (name === "proxy_on_downstream_data" || name === "proxy_on_upstream_data") callbacks += n;
+    else if (!name.startsWith("proxy_on_") && name !== "malloc") hostCalls += n;
+  }
+  return callbacks ? `${(hostCalls / callbacks).toFixed(2)} host calls/callback` : "";
+}
+
 interface Scenario { name: string; withFilter: boolean; config?: object; frame: Buffer }
 
 const plain = requestFrame("sayHello", { path: "org.apache.dubbo.samples.DemoService" });
@@ -146,7 +156,7 @@ async function main() {
         for (let i = 0; i < ROUNDS; i++) runs.push(await drive(host.listeners.dubbo_outbound.port, s.frame));
         runs.sort((a, b) => a - b);
         const k = (n: number) => `${Math.round(n / 1000)}k`;
-        console.log(`${s.name.padEnd(52)} ${k(runs[runs.length >> 1]).padStart(6)} req/s  (${k(runs[0])}..${k(runs[runs.length - 1])})`);
+        console.log(`${s.name.padEnd(52)} ${k(runs[runs.length >> 1]).padStart(6)} req/s  (${k(runs[0])}..${k(runs[runs.length - 1])})${s.withFilter ? "  " + hostCallsPerCallback(host.abiCalls()) : ""}`);
       } finally { await host.close(); }
     }
   } finally {

@@ -42,12 +42,14 @@ export interface Host {
   prometheus(): string;
   waitForStat(name: string, predicate: (v: number) => boolean, timeoutMs?: number): Promise<number>;
   reconfigure(listener: string, pluginConfigJson: string): boolean;
+  /** Calls per ABI function name (host imports and module callbacks) since start: for benchmarks. */
+  abiCalls(): Map<string, number>;
   close(): Promise<void>;
 }
 
 function makeEnv(logs: string[], onLog: HostOptions["onLog"], logLevel: number, stats = new StatsStore(), shared = new SharedData()): VmEnv {
   return {
-    stats, shared, logLevel,
+    stats, shared, logLevel, abiCalls: new Map(),
     log(level, line) {
       logs.push(line);
       if (logs.length > 10000) logs.splice(0, logs.length - 10000);
@@ -160,6 +162,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
         if (why) env.log(3, `[warning] [${p.info.name}] configuration update refused, the previous one keeps serving: ${why}`);
         return why === null;
       },
+      abiCalls: () => new Map(env.abiCalls),
       close: closeAll,
     };
   } catch (e) {

@@ -53,6 +53,8 @@ export interface VmEnv {
   logLevel: number;
   /** A formatted module log line. */
   log(level: number, line: string): void;
+  /** How often each ABI function (host import or module callback) was called: for benchmarks. */
+  abiCalls?: Map<string, number>;
 }
 
 /** Thrown by a host function to abort the VM (Envoy fails the VM on these). */
@@ -116,6 +118,8 @@ export class WasmVm {
       if (this.starting && !STARTUP_ALLOWED.has(name)) {
         throw new VmAbort(`Function: ${name} is prohibited during VM start-up (only proxy_log and WASI fd_write, args, environ, clock, random are allowed)`);
       }
+      const counts = this.env.abiCalls;
+      if (counts) counts.set(name, (counts.get(name) ?? 0) + 1);
       return impl(...args);
     };
   }
@@ -144,6 +148,8 @@ export class WasmVm {
     if (this.failed) return null;
     const fn = this.exports[name] as ((...a: number[]) => unknown) | undefined;
     if (typeof fn !== "function") return dflt;
+    const counts = this.env.abiCalls;
+    if (counts) counts.set(name, (counts.get(name) ?? 0) + 1);
     const prev = this.current, prevEff = this.effective;
     this.current = ctx; this.effective = ctx;
     this.depth++;

@@ -1,9 +1,10 @@
 // Starts the Thrift side of envoy-dev/envoy.yaml in-process: one Greeter server per cluster of
 // the thrift_outbound listener (default, v1, v2), all speaking one transport + protocol, and the
-// local host running build/thrift.wasm with the demo rules exactly as envoy.yaml has them.
+// local host running build/thrift.wasm with the demo rules exactly as envoy.yaml has them (or
+// `pluginConfig` in their place). Transport "header" servers also read unframed messages.
 import { ENVOY_YAML, allListenersEphemeral } from "../mesh-config.ts";
 import type { Host } from "../../host/index.ts";
-import { startThriftServer, type ThriftServer } from "../thrift-server.ts";
+import { startThriftServer, type ThriftServer, type ThriftServerOptions } from "../thrift-server.ts";
 import type { ProtocolName, TransportName } from "./stack.ts";
 
 export const LISTENER = "thrift_outbound";
@@ -25,11 +26,14 @@ export interface ThriftMesh {
   close(): Promise<void>;
 }
 
-export async function startThriftMesh(transport: TransportName, protocol: ProtocolName, pluginConfig?: string): Promise<ThriftMesh> {
+export async function startThriftMesh(
+  transport: TransportName, protocol: ProtocolName, pluginConfig?: string,
+  serverOptions: Pick<ThriftServerOptions, "responseHeaders"> = {},
+): Promise<ThriftMesh> {
   const { startHost } = await import("../../host/index.ts");
   const servers = {} as Record<Subset, ThriftServer>;
   try {
-    for (const s of Object.keys(CLUSTERS) as Subset[]) servers[s] = await startThriftServer({ version: s, transport, protocol });
+    for (const s of Object.keys(CLUSTERS) as Subset[]) servers[s] = await startThriftServer({ ...serverOptions, version: s, transport, protocol });
     const host = await startHost({
       configPath: ENVOY_YAML, // unchanged: only endpoints and ports are overridden
       endpoints: Object.fromEntries((Object.keys(CLUSTERS) as Subset[]).map((s) => [CLUSTERS[s], [{ host: "127.0.0.1", port: servers[s].port }]])),
