@@ -4,18 +4,20 @@ import { Metadata } from "./metadata";
 import { PluginConfig, ServiceConfig, Route } from "./config";
 
 /**
- * The first service whose match holds: its addresses (when listed) contain the VIP the client
- * dialed, and its attribute match (when set) holds for the first request.
+ * The first service that claims the connection: by the VIP the client dialed (addresses), or
+ * by the first request's attributes (e.g. the Dubbo interface, for clients that dial pod IPs
+ * found in a registry). A service listing both is claimed by either; one listing neither
+ * claims every connection.
  */
 export function selectService(cfg: PluginConfig, md: Metadata, destinationIp: string | null): ServiceConfig | null {
   const services = cfg.services;
   for (let i = 0; i < services.length; i++) {
     const s = unchecked(services[i]);
-    if (s.addresses.length > 0) {
-      if (destinationIp == null || !s.addresses.includes(destinationIp)) continue;
-    }
-    if (!s.match.matches(md)) continue;
-    return s;
+    const byAddress = s.addresses.length > 0;
+    const byAttributes = !s.match.isEmpty();
+    if (!byAddress && !byAttributes) return s;
+    if (byAddress && destinationIp != null && s.addresses.includes(destinationIp)) return s;
+    if (byAttributes && s.match.matches(md)) return s;
   }
   return null;
 }

@@ -30,11 +30,17 @@ describe("router: which service owns a connection", () => {
     expect(selectService(c, md("com.b.Api", "x"), "10.9.9.9")!.name).toBe("b.svc");
     expect(selectService(c, md("com.b.Api", "x"), null)!.name).toBe("b.svc");
   });
-  it("needs both the address and the attributes when a service lists both", () => {
+  it("is claimed by either its address or its attributes when a service lists both", () => {
     const c = cfg(SHARED);
     expect(selectService(c, md("com.c.Api", "x"), "10.0.0.3")!.name).toBe("c.svc");
-    expect(selectService(c, md("com.c.Other", "x"), "10.0.0.3")).toBeNull();
-    expect(selectService(c, md("com.c.Api", "x"), "10.0.0.4")).toBeNull();
+    expect(selectService(c, md("com.c.Other", "x"), "10.0.0.3")!.name).toBe("c.svc"); // dialed its VIP
+    expect(selectService(c, md("com.c.Api", "x"), "10.244.0.7")!.name).toBe("c.svc"); // dialed a pod IP
+    expect(selectService(c, md("com.c.Other", "x"), "10.244.0.7")).toBeNull();
+  });
+  it("lets a service with no match claim every connection", () => {
+    const c = cfg(`{"services":[{"name":"a","match":{"addresses":["10.0.0.1"]}},{"name":"any"}]}`);
+    expect(selectService(c, md("i", "m"), "10.0.0.9")!.name).toBe("any");
+    expect(selectService(c, md("i", "m"), "10.0.0.1")!.name).toBe("a");
   });
   it("strips the port from Envoy's ip:port addresses", () => {
     expect(ipOf("10.0.0.1:20880")).toBe("10.0.0.1");
