@@ -1,0 +1,54 @@
+// Several services on one port share one listener and one plugin config (the controller writes
+// it that way). The module gives each connection to the service that claims it: by the VIP the
+// client dialed (Envoy's destination.address), or by the first request's interface.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { RawDubboConnection } from "../../envoy-dev/apps/dubbo/raw-connection.ts";
+import { DEMO_SERVICE } from "../../envoy-dev/apps/dubbo/demo-service.ts";
+import { CLUSTERS, startDubboMesh, type DubboMesh } from "../../envoy-dev/apps/dubbo/local-mesh.ts";
+
+const OTHER = "org.apache.dubbo.samples.OtherService";
+const config = {
+  statPrefix: "dubbo_demo",
+  statsFlushIntervalMs: 50,
+  services: [
+    // Another service's VIP: never what these tests dial.
+    { name: "elsewhere.default.svc.cluster.local", match: { addresses: ["10.96.7.7"] },
+      routes: [{ name: "elsewhere", route: [{ cluster: CLUSTERS.default, weight: 1 }] }] },
+    // Claimed by interface (a consumer that dialed a pod IP it found in a registry).
+    { name: "other.default.svc.cluster.local", match: { addresses: ["10.96.8.8"], attributes: { interface: { exact: OTHER } } },
+      routes: [{ name: "other", route: [{ cluster: CLUSTERS.v1, weight: 1 }] }] },
+    // Claimed by the address the local host listens on (127.0.0.1): the dialed VIP.
+    { name: "dubbo-demo.default.svc.cluster.local", match: { addresses: ["127.0.0.1"] },
+      routes: [{ name: "demo", route: [{ cluster: CLUSTERS.v2, weight: 1 }] }] },
+  ],
+};
+
+describe("dubbo e2e: services sharing a port", { timeout: 60_000 }, () => {
+  let mesh: DubboMesh;
+  before(async () => { mesh = await startDubboMesh({ pluginConfig: JSON.stringify(config) }); });
+  after(async () => { await mesh?.close(); });
+
+  async function call(path: string) {
+    const raw = await RawDubboConnection.connect(mesh.port);
+    try { return await raw.request({ id: 1n, path, method: "echo", args: ["who"] }); }
+    finally { await raw.close(); }
+  }
+
+  test("the dialed address claims the connection for its service", async () => {
+    const r = await call(DEMO_SERVICE);
+    assert.equal(r.status, 20, String(r.error));
+    assert.match(String(r.value), /from v2/);
+  });
+
+  test("the interface claims it when the address is not the service's VIP", async () => {
+    // The sample provider exports only DemoService, so it answers OtherService with its own
+    // "not found" (status 60) naming itself: that reply proves which subset got the call.
+    const notFound = mesh.counter("metaprotocol.dubbo_demo.route_not_found");
+    const r = await call(OTHER);
+    assert.equal(r.status, 60);
+    assert.match(String(r.error), new RegExp(`provider: 127\\.0\\.0\\.1:${mesh.providers.v1.port}$`));
+    await new Promise((res) => setTimeout(res, 150)); // two stats flushes
+    assert.equal(notFound.delta(), 0, "the module routed it; the provider refused it");
+  });
+});
