@@ -120,17 +120,15 @@ function writeVarint(p: usize, v: i32): usize {
   return p;
 }
 
-/** Shared data (process-wide per vm_id). Returns the value length, or -1 when absent; the CAS in sharedCas(). */
-export function getSharedData(key: string, out: Slice): u32 {
-  const k = String.UTF8.encode(key);
+/** Shared data (process-wide per vm_id), keyed by UTF-8 bytes. The CAS is in lastSharedCas(). */
+export function getSharedData(key: ArrayBuffer, out: Slice): u32 {
   store<usize>(RET_PTR, 0); store<usize>(RET_LEN, 0); store<u32>(RET_CAS, 0);
-  const s = raw.proxy_get_shared_data(changetype<usize>(k), <usize>k.byteLength, RET_PTR, RET_LEN, RET_CAS);
+  const s = raw.proxy_get_shared_data(changetype<usize>(key), <usize>key.byteLength, RET_PTR, RET_LEN, RET_CAS);
   out.ptr = s == Status.Ok ? load<usize>(RET_PTR) : 0;
   out.len = s == Status.Ok ? <i32>load<usize>(RET_LEN) : 0;
   return s;
 }
 export function lastSharedCas(): u32 { return load<u32>(RET_CAS); }
-export function setSharedData(key: string, value: usize, len: i32, cas: u32): u32 {
-  const k = String.UTF8.encode(key);
-  return raw.proxy_set_shared_data(changetype<usize>(k), <usize>k.byteLength, value, <usize>len, cas);
+export function setSharedData(key: ArrayBuffer, value: usize, len: i32, cas: u32): u32 {
+  return raw.proxy_set_shared_data(changetype<usize>(key), <usize>key.byteLength, value, <usize>len, cas);
 }

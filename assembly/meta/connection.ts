@@ -204,11 +204,11 @@ export class MetaConnection extends NetworkContext {
    * rewritten into the error reply. Oneway requests expect no reply and are only dropped.
    */
   private reject(loop: FrameLoop, md: Metadata, error: ErrorType, message: string): Verdict {
-    this.root.stats.inc(Stat.LocalReply);
     loop.repl.clear();
     const held = this.held;
     if (held.len > 0) { loop.repl.writeBytes(held.ptr, held.len); held.clear(); }
     if (md.messageType == MessageType.Oneway) return loop.repl.len > 0 ? Verdict.Replace : Verdict.Drop;
+    this.root.stats.inc(Stat.LocalReply);
     if (this.rejections.has(md.requestId) || this.pending.has(md.requestId)) {
       // The id is already in flight: a second probe could not be told apart. Close instead.
       log(LogLevel.Warn, "metaprotocol: duplicate request id " + md.requestId.toString() + "; closing connection");

@@ -9,7 +9,19 @@ const STATE: usize = memory.data(16); // f64 tokens, u64 last fill (ms)
 
 export class RateLimiter {
   private slice: Slice = new Slice();
+  /** Shared-data key per bucket config object, encoded once (not per request). */
+  private keys: Map<usize, ArrayBuffer> = new Map<usize, ArrayBuffer>();
   constructor(private keyPrefix: string) {}
+
+  private keyOf(svc: ServiceConfig, slot: i32, bucket: TokenBucketConfig): ArrayBuffer {
+    const id = changetype<usize>(bucket);
+    if (this.keys.has(id)) return this.keys.get(id);
+    // The bucket's shape is in the key: a changed limit starts a fresh bucket.
+    const key = String.UTF8.encode(this.keyPrefix + "/" + svc.index.toString() + "/" + slot.toString() + "/" +
+      bucket.maxTokens.toString() + "/" + bucket.tokensPerFill.toString() + "/" + bucket.fillIntervalMs.toString());
+    this.keys.set(id, key);
+    return key;
+  }
 
   /** True when the request may pass. Only called when the service has a localRateLimit. */
   allow(svc: ServiceConfig, md: Metadata, nowMs: u64): bool {
@@ -21,8 +33,7 @@ export class RateLimiter {
       if (rl.conditions[i].match.matches(md)) { bucket = rl.conditions[i].bucket; slot = i; break; }
     }
     if (bucket == null) return true;
-    const key = this.keyPrefix + "/" + svc.index.toString() + "/" + slot.toString() + "/" +
-      bucket.maxTokens.toString() + "/" + bucket.tokensPerFill.toString() + "/" + bucket.fillIntervalMs.toString();
+    const key = this.keyOf(svc, slot, bucket);
     // CAS retries are bounded: under contention a few losers are allowed rather than spinning.
     for (let attempt = 0; attempt < 4; attempt++) {
       let tokens: f64 = <f64>bucket.maxTokens;

@@ -243,21 +243,23 @@ describe("awesomerpc e2e through the local host", { timeout: 60_000 }, () => {
     assert.equal(delta(base, P + "response_unmatched"), 0);
   });
 
-  test("(c) no route behind an in-flight request in the same write: reply follows that answer", async () => {
+  test("(c) two no-route requests behind an in-flight one in the same write: both replies follow its answer", async () => {
     const base = await baseline();
     const c = await connect();
     const frames = Buffer.concat([
       encodeFrame({ packFlow: 601, cmd: CMD_V2, body: "binds v2" }),
       encodeFrame({ packFlow: 602, cmd: CMD_NO_ROUTE }),
+      encodeFrame({ packFlow: 603, cmd: CMD_NO_ROUTE + 1, body: "also unrouted" }),
     ]);
-    const [fa, fb] = await Promise.all([c.waitFor(601, 5000), c.waitFor(602, 5000), c.write(frames)]);
+    const [fa, fb, fc] = await Promise.all([c.waitFor(601, 5000), c.waitFor(602, 5000), c.waitFor(603, 5000), c.write(frames)]);
     assert.equal(answer(fa).servedBy, "v2");
     assert.deepEqual([fb.packFlow, fb.packLen, fb.rspCode, fb.cmd], [602, HEADER_SIZE, RSP_ROUTE_NOT_FOUND, CMD_NO_ROUTE]);
-    assert.deepEqual(c.received.map((f) => f.packFlow), [601, 602]);
+    assert.deepEqual([fc.packFlow, fc.packLen, fc.rspCode, fc.cmd], [603, HEADER_SIZE, RSP_ROUTE_NOT_FOUND, CMD_NO_ROUTE + 1]);
+    assert.deepEqual(c.received.map((f) => f.packFlow), [601, 602, 603]);
     assert.equal(c.closed, null);
-    assert.equal(await grew(base, P + "local_reply", 1), 1);
-    assert.equal(delta(base, P + "route_not_found"), 1);
-    assert.deepEqual(reached(CMD_NO_ROUTE), []);
+    assert.equal(await grew(base, P + "local_reply", 2), 2);
+    assert.equal(delta(base, P + "route_not_found"), 2);
+    assert.deepEqual([...reached(CMD_NO_ROUTE), ...reached(CMD_NO_ROUTE + 1)], []);
   });
 
   test("(d) garbage closes only its own connection, counted; other clients keep working", async () => {
