@@ -55,12 +55,13 @@ export class MetaConnection extends NetworkContext {
   }
 
   onDownstreamData(size: u32, eos: bool): Action {
-    if (this.closing) return Action.Continue;
+    // Closing (close_stream was called): nothing more may reach the upstream.
+    if (this.closing) return Action.Pause;
     const loop = this.down;
     if (!loop.begin(size)) return Action.Continue;
     const md = this.reqMd;
     const max = this.cfg.maxFrameBytes;
-    while (loop.pos < loop.srcLen) {
+    while (loop.pos < loop.srcLen && !this.closing) {
       md.reset();
       const avail = loop.srcLen - loop.pos;
       const st = this.codec.decode(loop.src + <usize>loop.pos, avail, md, true, this.root.wanted);
