@@ -38,6 +38,7 @@ export class MetaConnection extends NetworkContext {
   private rejections: Map<u64, Rejection> = new Map<u64, Rejection>();
   private orphans: Rejection[] = [];
   private closing: bool = false;
+  private passthrough: bool = false;
   private requests: i32 = 0;
   private mutationWarned: bool = false;
 
@@ -50,11 +51,28 @@ export class MetaConnection extends NetworkContext {
   }
 
   onNewConnection(): Action {
+    if (this.root.addressesOnly && !this.dialedOneOfOurs()) {
+      // WasmPlugin and EnvoyFilter select listeners by port number, so another TCP service
+      // that uses the same port number gets this filter too: leave its bytes alone.
+      this.passthrough = true;
+      this.root.stats.inc(Stat.Passthrough);
+      return Action.Continue;
+    }
     // Hold tcp_proxy back (ON_DOWNSTREAM_DATA) until the first request has picked the cluster.
     return this.root.needsBinding ? Action.Pause : Action.Continue;
   }
 
+  private dialedOneOfOurs(): bool {
+    const a = getPropertyString("destination.address");
+    if (a == null) return true; // unknown: treat as ours, as before
+    const ip = ipOf(a);
+    const services = this.cfg.services;
+    for (let i = 0; i < services.length; i++) if (services[i].addresses.includes(ip)) return true;
+    return false;
+  }
+
   onDownstreamData(size: u32, eos: bool): Action {
+    if (this.passthrough) return Action.Continue;
     // Closing (close_stream was called): nothing more may reach the upstream.
     if (this.closing) return Action.Pause;
     const loop = this.down;
@@ -86,6 +104,7 @@ export class MetaConnection extends NetworkContext {
   }
 
   onUpstreamData(size: u32, eos: bool): Action {
+    if (this.passthrough) return Action.Continue;
     const loop = this.up;
     if (!loop.begin(size)) return Action.Continue;
     const md = this.rspMd;

@@ -16,6 +16,8 @@ export class MetaRoot extends RootContext {
   noKeys: WantedKeys = WantedKeys.none();
   needsBinding: bool = false;
   needsAddresses: bool = false;
+  /** Every service is identified by address only: a connection to another address is not ours. */
+  addressesOnly: bool = false;
   private routes: Route[] = [];
   private routeSlots: Map<usize, i32> = new Map<usize, i32>();
   private rng: u32 = 0x9e3779b9;
@@ -55,9 +57,11 @@ export class MetaRoot extends RootContext {
     const names: string[] = [];
     this.needsBinding = false;
     this.needsAddresses = false;
+    this.addressesOnly = cfg.services.length > 0;
     for (let i = 0; i < cfg.services.length; i++) {
       const svc = cfg.services[i];
       if (svc.addresses.length > 0) this.needsAddresses = true;
+      if (svc.addresses.length == 0 || !svc.match.isEmpty()) this.addressesOnly = false;
       if (svc.defaultCluster.length > 0) this.needsBinding = true;
       for (let j = 0; j < svc.routes.length; j++) {
         const route = svc.routes[j];

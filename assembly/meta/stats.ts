@@ -7,14 +7,14 @@ export const enum Stat {
   CxTotal, RequestTotal, Oneway, ResponseTotal, ResponseError, Heartbeat,
   RequestDecodingError, ResponseDecodingError, FrameTooLarge,
   RouteNotFound, RouteMismatch, LocalReply, OverLimit,
-  MutationApplied, MutationUnsupported, UnmatchedResponse, RequestTruncated, Count,
+  MutationApplied, MutationUnsupported, UnmatchedResponse, RequestTruncated, Passthrough, Count,
 }
 
 const NAMES: string[] = [
   "downstream_cx_total", "request_total", "request_oneway", "response_total", "response_error", "heartbeat",
   "request_decoding_error", "response_decoding_error", "frame_too_large",
   "route_not_found", "route_mismatch", "local_reply", "ratelimit_over_limit",
-  "mutation_applied", "mutation_unsupported", "response_unmatched", "request_truncated",
+  "mutation_applied", "mutation_unsupported", "response_unmatched", "request_truncated", "downstream_cx_passthrough",
 ];
 
 export class Stats {

@@ -31,6 +31,8 @@ export interface ControllerOptions {
   leaseDurationSeconds?: number;
   retryPeriodMs?: number;
   informerBackoffMs?: number;
+  /** Reconcile this often even without events, so owned objects changed by hand are put back (default 5 min). */
+  resyncMs?: number;
 }
 
 export class Controller {
@@ -41,6 +43,7 @@ export class Controller {
   private applier: Applier;
   private lastGood = new Map<string, KubeObject>();
   private server?: Server;
+  private resync?: NodeJS.Timeout;
   lastError?: unknown;
 
   constructor(private opts: ControllerOptions) {
@@ -67,9 +70,12 @@ export class Controller {
     this.server = await startHttp(this.opts.port, this.metrics, () => this.ready());
     for (const i of this.informers) i.start();
     this.elector.start();
+    this.resync = setInterval(() => this.queue.add(), this.opts.resyncMs ?? 300_000);
+    this.resync.unref();
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.resync);
     this.queue.close();
     for (const i of this.informers) i.stop();
     await this.elector.stop();
@@ -108,7 +114,7 @@ export class Controller {
 export async function runController(opts: ControllerOptions): Promise<void> {
   const c = new Controller(opts);
   await c.start();
-  const shutdown = () => void c.stop().then(() => process.exit(0));
+  const shutdown = () => void c.stop().catch(() => undefined).then(() => process.exit(0));
   process.once("SIGTERM", shutdown);
   process.once("SIGINT", shutdown);
 }

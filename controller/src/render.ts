@@ -46,8 +46,9 @@ export function loadObjects(texts: Array<{ name: string; text: string }>, base?:
   return { observed, settings, ignored };
 }
 
+/** YAML 1.1 quoting: kubectl and Istio read YAML 1.1, where a bare yes / on / y is a boolean, not a string. */
 export function renderYaml(t: Translation): string {
-  return t.objects.map((o) => "---\n" + stringify(o, { lineWidth: 0 })).join("");
+  return t.objects.map((o) => "---\n" + stringify(o, { lineWidth: 0, version: "1.1" })).join("");
 }
 
 export function renderReport(t: Translation): string {

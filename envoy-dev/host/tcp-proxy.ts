@@ -14,13 +14,15 @@ export const CLUSTER_FILTER_STATE = "envoy.tcp_proxy.cluster";
 export class TcpProxy implements ReadFilter {
   private upstream: Socket | null = null;
   private cluster: Cluster | null = null;
-  private connecting = false;
   private connected = false;
   private done = false;
+  /** The cluster tcp_proxy routes to, picked in onNewConnection (pickRoute). */
+  private routeName = "";
   private early = new ByteQueue();
   private earlyEnd = false;
+  private initialData = false;
   private earlyReadDisabled = false;
-  private immediateReadDisabled = false;
+  private initReadDisabled = false;
   /** The upstream connection's read buffer: bytes the write filters have not let through. */
   private upstreamRead = new ByteQueue();
   private upstreamPausedForLimit = false;
@@ -29,6 +31,11 @@ export class TcpProxy implements ReadFilter {
     for (const s of ["downstream_cx_total", "downstream_cx_no_route", "downstream_cx_rx_bytes_total", "downstream_cx_tx_bytes_total"]) {
       stats.ensureCounter(this.stat(s));
     }
+    // Envoy's initialize(): counted when the filter is added, and without early data allowed
+    // reading is disabled at once, before any filter's onNewConnection. A filter in front that
+    // pauses onNewConnection therefore never sees a byte with IMMEDIATE and no early data.
+    stats.inc(this.stat("downstream_cx_total"));
+    if (cfg.maxEarlyDataBytes === null) { this.initReadDisabled = true; conn.readDisable(true); }
     conn.onClose(() => this.onDownstreamClose());
     conn.onWriteWatermark((above) => {
       if (!this.upstream) return;
@@ -39,12 +46,12 @@ export class TcpProxy implements ReadFilter {
   private stat(s: string): string { return `tcp.${this.cfg.statPrefix}.${s}`; }
 
   onNewConnection(): FilterStatus {
-    this.stats.inc(this.stat("downstream_cx_total"));
-    if (this.cfg.connectMode === "ON_DOWNSTREAM_DATA") return CONTINUE;
-    // IMMEDIATE: connect now; without early data allowed, stop reading until connected.
-    if (this.cfg.maxEarlyDataBytes === null) { this.immediateReadDisabled = true; this.conn.readDisable(true); }
-    this.establish();
-    return STOP;
+    // pickRoute() runs here in both modes: filter state set later (after a filter in front let
+    // onNewConnection through) does not change the cluster, as in Envoy.
+    const state = this.conn.filterState.get(CLUSTER_FILTER_STATE);
+    this.routeName = typeof state === "string" ? state : state ? Buffer.from(state).toString("utf8") : this.cfg.cluster;
+    if (this.cfg.connectMode === "IMMEDIATE") this.establish();
+    return this.cfg.maxEarlyDataBytes !== null ? CONTINUE : STOP;
   }
 
   onData(buf: ByteQueue, endStream: boolean): FilterStatus {
@@ -54,9 +61,13 @@ export class TcpProxy implements ReadFilter {
       return STOP;
     }
     if (this.done) { buf.take(); return STOP; }
-    if (!this.connecting) this.establish();
     this.early.append(buf.take());
     this.earlyEnd ||= endStream;
+    // ON_DOWNSTREAM_DATA connects on the first byte (not on a bare end of stream).
+    if (!this.initialData && !(endStream && this.early.length === 0)) {
+      this.initialData = true;
+      if (this.cfg.connectMode === "ON_DOWNSTREAM_DATA") this.establish();
+    }
     const max = this.cfg.maxEarlyDataBytes ?? 0;
     if (!this.earlyReadDisabled && this.early.length >= max) {
       this.earlyReadDisabled = true;
@@ -78,9 +89,7 @@ export class TcpProxy implements ReadFilter {
   }
 
   private establish(): void {
-    this.connecting = true;
-    const state = this.conn.filterState.get(CLUSTER_FILTER_STATE);
-    const name = typeof state === "string" ? state : state ? Buffer.from(state).toString("utf8") : this.cfg.cluster;
+    const name = this.routeName;
     const cluster = this.clusters.get(name);
     if (!cluster) {
       this.stats.inc(this.stat("downstream_cx_no_route"));
@@ -113,13 +122,12 @@ export class TcpProxy implements ReadFilter {
     up.once("connect", () => {
       clearTimeout(timer);
       this.connected = true;
-      this.connecting = false;
       this.conn.upstreamAddress = up.remoteAddress ?? host;
       this.conn.upstreamPort = up.remotePort ?? port;
       const early = this.early.take();
       if (early.length || this.earlyEnd) this.sendUpstream(early, this.earlyEnd);
       if (this.earlyReadDisabled) { this.earlyReadDisabled = false; this.conn.readDisable(false); }
-      if (this.immediateReadDisabled) { this.immediateReadDisabled = false; this.conn.readDisable(false); }
+      if (this.initReadDisabled) { this.initReadDisabled = false; this.conn.readDisable(false); }
     });
     up.on("data", (chunk: Buffer) => {
       this.stats.inc(cluster.stat("upstream_cx_rx_bytes_total"), chunk.length);
@@ -155,7 +163,6 @@ export class TcpProxy implements ReadFilter {
 
   private fail(): void {
     this.done = true;
-    this.connecting = false;
     this.conn.close("noflush");
   }
 

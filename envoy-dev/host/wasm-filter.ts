@@ -9,6 +9,7 @@ import { CLUSTER_FILTER_STATE } from "./tcp-proxy.ts";
 import type { DataBuffer, StreamHost, VmContext, WasmVm } from "./vm.ts";
 
 const enc = new TextEncoder();
+const WASM_PROPERTY_PREFIX = "wasm.";
 
 export class WasmNetworkFilter implements ReadFilter, WriteFilter, StreamHost {
   private vm: WasmVm | null = null;
@@ -26,14 +27,14 @@ export class WasmNetworkFilter implements ReadFilter, WriteFilter, StreamHost {
 
   onNewConnection(): FilterStatus {
     const a = this.plugin.admit();
-    if (a.kind === "closed") { this.conn.close("noflush"); return STOP; }
+    if (a.kind === "closed") return this.failStream();
     if (a.kind === "open") { this.passThrough = true; return CONTINUE; }
     this.vm = a.vm;
     this.root = a.root;
     this.ctx = a.vm.createStream(a.root, this);
-    if (a.vm.call(this.ctx, "proxy_on_context_create", [this.ctx.id, a.root.id]) === null) return this.failStream();
-    const r = a.vm.call(this.ctx, "proxy_on_new_connection", [this.ctx.id]);
-    return r === null ? this.failStream() : r === 0 ? CONTINUE : STOP;
+    a.vm.call(this.ctx, "proxy_on_context_create", [this.ctx.id, a.root.id]);
+    if (a.vm.failed) return this.failStream(); // CHECK_FAIL before on_new_connection
+    return this.status(a.vm.call(this.ctx, "proxy_on_new_connection", [this.ctx.id]));
   }
 
   onData(buf: ByteQueue, endStream: boolean): FilterStatus {
@@ -41,9 +42,11 @@ export class WasmNetworkFilter implements ReadFilter, WriteFilter, StreamHost {
     if (!this.vm || !this.ctx) return STOP;
     if (this.vm.failed) return this.failStream();
     this.downstreamData = buf;
-    const r = this.vm.call(this.ctx, "proxy_on_downstream_data", [this.ctx.id, buf.length, endStream ? 1 : 0]);
-    this.downstreamData = null;
-    return r === null ? this.failStream() : r === 0 ? CONTINUE : STOP;
+    const r = this.status(this.vm.call(this.ctx, "proxy_on_downstream_data", [this.ctx.id, buf.length, endStream ? 1 : 0]));
+    // Envoy forgets the buffer only on CONTINUE: after a PAUSE the module can still reach the
+    // connection's read buffer (DOWNSTREAM_DATA) from its other callbacks.
+    if (r === CONTINUE) this.downstreamData = null;
+    return r;
   }
 
   onWrite(buf: ByteQueue, endStream: boolean): FilterStatus {
@@ -51,19 +54,25 @@ export class WasmNetworkFilter implements ReadFilter, WriteFilter, StreamHost {
     if (!this.vm || !this.ctx) return STOP;
     if (this.vm.failed) return this.failStream();
     this.upstreamData = buf;
-    let r = this.vm.call(this.ctx, "proxy_on_upstream_data", [this.ctx.id, buf.length, endStream ? 1 : 0]);
-    this.upstreamData = null;
+    const r = this.status(this.vm.call(this.ctx, "proxy_on_upstream_data", [this.ctx.id, buf.length, endStream ? 1 : 0]));
+    if (r === CONTINUE) this.upstreamData = null;
     // Envoy reports the upstream close when it sees end_stream on the write path.
-    if (endStream && r !== null) {
-      if (this.vm.call(this.ctx, "proxy_on_upstream_connection_close", [this.ctx.id, PeerType.UNKNOWN]) === null) r = null;
-    }
-    return r === null ? this.failStream() : r === 0 ? CONTINUE : STOP;
+    if (endStream) this.vm.call(this.ctx, "proxy_on_upstream_connection_close", [this.ctx.id, PeerType.UNKNOWN]);
+    return r;
   }
 
-  /** FAIL_OPEN lets the bytes through without the filter; otherwise the connection closes. */
+  /**
+   * A callback's answer. A trap returns 0 (cpp-host returns Word{} after failing the VM), so the
+   * trapping callback itself CONTINUEs; the failure policy applies from the next callback on.
+   */
+  private status(r: number | null): FilterStatus {
+    return r === null || r === 0 ? CONTINUE : STOP;
+  }
+
+  /** cpp-host CHECK_FAIL on a failed VM: FAIL_OPEN continues; otherwise close (FlushWrite). */
   private failStream(): FilterStatus {
     if (this.plugin.policy === "FAIL_OPEN") { this.passThrough = true; return CONTINUE; }
-    this.conn.close("noflush");
+    this.conn.close("flush");
     return STOP;
   }
 
@@ -94,27 +103,29 @@ export class WasmNetworkFilter implements ReadFilter, WriteFilter, StreamHost {
 
   property(path: string[]): Uint8Array | null {
     const c = this.conn, s = c.socket;
-    const key = path.join(".");
-    switch (key) {
-      case "source.address": return enc.encode(hostPort(s.remoteAddress, s.remotePort));
-      case "source.port": return u64(s.remotePort ?? 0);
-      case "destination.address": return enc.encode(hostPort(s.localAddress, s.localPort));
-      case "destination.port": return u64(s.localPort ?? 0);
-      case "connection.id": return u64(c.id);
-      case "connection.mtls": return Uint8Array.of(0);
-      case "connection.requested_server_name": return new Uint8Array(0);
-      case "upstream.address": return c.upstreamAddress ? enc.encode(hostPort(c.upstreamAddress, c.upstreamPort)) : null;
-      case "upstream.port": return c.upstreamAddress ? u64(c.upstreamPort) : null;
-      case "xds.cluster_name": return c.clusterName !== null ? enc.encode(c.clusterName) : null;
+    // Segments, not dots: "source.address" as one segment is not source/address in Envoy.
+    switch (path.join("\0")) {
+      case "source\0address": return enc.encode(hostPort(s.remoteAddress, s.remotePort));
+      case "source\0port": return u64(s.remotePort ?? 0);
+      case "destination\0address": return enc.encode(hostPort(s.localAddress, s.localPort));
+      case "destination\0port": return u64(s.localPort ?? 0);
+      case "connection\0id": return u64(c.id);
+      case "connection\0mtls": return Uint8Array.of(0);
+      case "connection\0requested_server_name": return new Uint8Array(0);
+      case "upstream\0address": return c.upstreamAddress ? enc.encode(hostPort(c.upstreamAddress, c.upstreamPort)) : null;
+      case "upstream\0port": return c.upstreamAddress ? u64(c.upstreamPort) : null;
+      case "xds\0cluster_name": return c.clusterName !== null ? enc.encode(c.clusterName) : null;
     }
-    const fs = c.filterState.get(key);
-    if (fs === undefined) return null;
-    return typeof fs === "string" ? enc.encode(fs) : fs;
+    // Any other top-level name is looked up as filter state "wasm.<name>" (what
+    // proxy_set_property stored); a value set that way has no sub-fields.
+    if (path.length !== 1) return null;
+    const v = c.filterState.get(WASM_PROPERTY_PREFIX + path[0]);
+    return v instanceof Uint8Array ? v : null;
   }
 
   setProperty(path: string, value: Uint8Array): number {
-    // Envoy keeps module-set properties in filter state under the "wasm." prefix.
-    this.conn.filterState.set(`wasm.${path.split("\0").join(".")}`, value.slice());
+    // Envoy keeps module-set properties in filter state under "wasm." + the raw path.
+    this.conn.filterState.set(WASM_PROPERTY_PREFIX + path, value.slice());
     return Status.OK;
   }
 

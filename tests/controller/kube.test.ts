@@ -6,6 +6,7 @@ import { KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
 import { FakeApiServer } from "./fake-apiserver.js";
 import { Informer } from "../../controller/src/kube/informer.js";
 import { Controller } from "../../controller/src/controller.js";
+import { LeaderElector } from "../../controller/src/kube/leader.js";
 import { DEFAULT_SETTINGS } from "../../controller/src/model/types.js";
 
 async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
@@ -49,6 +50,7 @@ test("informer: list, watch, resume after a dropped watch, relist after 410 Gone
     await until("resumed watch delivers c", () => inf.cache.has("shop/c"));
     assert.equal(inf.relists, 1, "a dropped watch resumes from its resourceVersion without relisting");
     assert.ok(api.requests.some((r) => /watch=true/.test(r) && /resourceVersion=\d+/.test(r)));
+    assert.ok(api.requests.filter((r) => /watch=true/.test(r)).every((r) => /timeoutSeconds=\d+/.test(r)), "every watch is bounded by the server");
 
     api.compact();
     api.remove("services", "shop", "a");
@@ -127,6 +129,45 @@ test("controller: applies, prunes, writes status and events, keeps the last good
   }
 });
 
+test("controller: puts back what others change: a hand-deleted or edited object, a recreated MetaRouter's status", async () => {
+  const api = new FakeApiServer();
+  await api.start();
+  api.put(ap); api.put(svc("orders", "10.0.0.10")); api.put(dr); api.put(mr(toV2));
+  const c = new Controller({ settings, namespace: "metaprotocol-wasm", identity: "one", port: 0, kubeConfig: api.kubeConfig(),
+    debounceMs: 20, retryPeriodMs: 50, informerBackoffMs: 20, resyncMs: 100 });
+  const outbound = () => api.get("wasmplugins", "istio-system", "metaprotocol-dubbo-20880-outbound");
+  const accepted = () => api.get("metarouters", "shop", "orders")?.status?.conditions?.find((x: any) => x.type === "Accepted");
+  try {
+    await c.start();
+    await until("outbound WasmPlugin applied", () => !!outbound());
+    await until("status written", () => accepted()?.status === "True");
+    await until("first reconcile counted", () => c.metrics.objectsApplied === 3);
+    const applied = c.metrics.objectsApplied;
+
+    // Steady state: nothing is re-sent while the cluster matches.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(c.metrics.objectsApplied, applied, "unchanged objects are not re-applied");
+
+    // Someone deletes the WasmPlugin, then edits it: no watched object changes, the resync puts it back.
+    api.remove("wasmplugins", "istio-system", "metaprotocol-dubbo-20880-outbound");
+    await until("deleted WasmPlugin re-applied", () => !!outbound());
+    const edited = structuredClone(outbound());
+    edited.spec.failStrategy = "FAIL_OPEN";
+    api.put(edited, "kubectl");
+    await until("edited WasmPlugin restored", () => outbound()?.spec.failStrategy === "FAIL_CLOSE");
+
+    // The MetaRouter is deleted and created again with the same spec: the new object gets its status.
+    api.remove("metarouters", "shop", "orders");
+    await new Promise((r) => setTimeout(r, 100));
+    api.put(mr(toV2));
+    assert.equal(accepted(), undefined);
+    await until("status written on the recreated MetaRouter", () => accepted()?.status === "True");
+  } finally {
+    await c.stop();
+    await api.close();
+  }
+});
+
 test("leader election: one of two replicas writes; the other takes over when it stops", async () => {
   const api = new FakeApiServer();
   await api.start();
@@ -151,6 +192,28 @@ test("leader election: one of two replicas writes; the other takes over when it 
   } finally {
     await b.stop();
     await a.stop();
+    await api.close();
+  }
+});
+
+test("leader election: expiry is judged on this replica's clock, not on the holder's renewTime", async () => {
+  const api = new FakeApiServer();
+  await api.start();
+  const hourAgo = new Date(Date.now() - 3600_000).toISOString().replace("Z", "000Z");
+  const ghost = (n: number) => api.put({ apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: "l", namespace: "ns" },
+    spec: { holderIdentity: "ghost", leaseDurationSeconds: 1, renewTime: hourAgo, leaseTransitions: n } });
+  const e = new LeaderElector(api.kubeConfig(), { namespace: "ns", name: "l", identity: "b", leaseDurationSeconds: 1, onStarted: () => {}, onStopped: () => {} });
+  try {
+    ghost(0); // a holder whose clock runs an hour behind: its renewTime always looks old
+    const t0 = Date.now();
+    assert.equal(await e.tryAcquireOrRenew(new Date(t0)), false, "a lease just seen is not expired");
+    ghost(1); // it renews
+    assert.equal(await e.tryAcquireOrRenew(new Date(t0 + 1500)), false, "a renewed lease is not expired");
+    // The holder stops renewing: one lease duration later, on our clock, the lease is ours.
+    assert.equal(await e.tryAcquireOrRenew(new Date(t0 + 2000)), false);
+    assert.equal(await e.tryAcquireOrRenew(new Date(t0 + 2600)), true);
+    assert.equal(api.get("leases", "ns", "l").spec.holderIdentity, "b");
+  } finally {
     await api.close();
   }
 });

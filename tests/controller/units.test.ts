@@ -50,3 +50,11 @@ test("object names are DNS labels of at most 63 characters and stay unique when 
   assert.ok(a.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(a));
   assert.notEqual(a, b);
 });
+
+test("rendered YAML keeps strings strings for YAML 1.1 readers (kubectl, Istio): yes, on, y, no are quoted", async () => {
+  const { renderYaml } = await import("../../controller/src/render.js");
+  const { parse } = await import("yaml");
+  const obj = { apiVersion: "v1", kind: "X", metadata: { name: "x" }, spec: { values: ["yes", "on", "y", "no", "off", "true", "1_000", "2001-01-01"] } };
+  const text = renderYaml({ objects: [obj] } as any);
+  assert.deepEqual(parse(text.replace(/^---\n/, ""), { version: "1.1" }), obj);
+});

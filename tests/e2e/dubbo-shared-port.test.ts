@@ -52,3 +52,31 @@ describe("dubbo e2e: services sharing a port", { timeout: 60_000 }, () => {
     assert.equal(notFound.delta(), 0, "the module routed it; the provider refused it");
   });
 });
+
+// Another TCP service may use the same port number: WasmPlugin and EnvoyFilter select
+// listeners by port, so its connections reach this filter too. When every service in the
+// config is identified by address, a connection to any other address is left untouched.
+describe("dubbo e2e: a connection to an address no service claims passes through", { timeout: 60_000 }, () => {
+  let mesh: DubboMesh;
+  const addressOnly = {
+    statPrefix: "dubbo_demo", statsFlushIntervalMs: 50,
+    services: [{ name: "elsewhere.default.svc.cluster.local", match: { addresses: ["10.96.7.7"] },
+      routes: [{ name: "elsewhere", route: [{ cluster: CLUSTERS.v2, weight: 1 }] }] }],
+  };
+  before(async () => { mesh = await startDubboMesh({ pluginConfig: JSON.stringify(addressOnly) }); });
+  after(async () => { await mesh?.close(); });
+
+  test("bytes go to tcp_proxy's own cluster, unparsed and uncounted as requests", async () => {
+    const passthrough = mesh.counter("metaprotocol.dubbo_demo.downstream_cx_passthrough");
+    const requests = mesh.counter("metaprotocol.dubbo_demo.request_total");
+    const raw = await RawDubboConnection.connect(mesh.port);
+    try {
+      const r = await raw.request({ id: 7n, path: DEMO_SERVICE, method: "echo", args: ["not ours"] });
+      assert.match(String(r.value), /from default/, "served by tcp_proxy's cluster, not the route's v2");
+    } finally { await raw.close(); }
+    assert.equal(await passthrough.waitFor(1), 1);
+    await new Promise((res) => setTimeout(res, 150)); // two stats flushes
+    assert.equal(requests.delta(), 0, "a passed-through connection is not parsed");
+    assert.deepEqual(mesh.vmFailures(), []);
+  });
+});

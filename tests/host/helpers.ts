@@ -4,20 +4,25 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, statSync, writeFileSync, existsSync, mkdtempSync } from "node:fs";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 
 export const ROOT = new URL("../..", import.meta.url).pathname;
 const FIXTURES = join(ROOT, "tests/fixtures/host");
+export const OWN_FIXTURES = join(ROOT, "tests/host/fixtures");
 export const WASM_DIR = join(tmpdir(), "metaprotocol-host-fixtures");
 
-/** Compiles tests/fixtures/host/<name>.ts to <WASM_DIR>/<name>.wasm (cached by mtime). */
-export function compileFixture(name: string, opts: { defaultAbort?: boolean } = {}): string {
+/**
+ * Compiles <dir>/<name>.ts (default tests/fixtures/host) to <WASM_DIR>/<name>.wasm (cached by
+ * mtime). tests/host/fixtures holds probes owned by these tests.
+ */
+export function compileFixture(name: string, opts: { defaultAbort?: boolean; dir?: string } = {}): string {
   mkdirSync(WASM_DIR, { recursive: true });
-  const src = join(FIXTURES, `${name}.ts`);
+  const dir = opts.dir ?? FIXTURES;
+  const src = join(dir, `${name}.ts`);
   const out = join(WASM_DIR, `${name}.wasm`);
   if (existsSync(out) && statSync(out).mtimeMs > statSync(src).mtimeMs) return out;
   const args = [src, "--config", join(FIXTURES, "asconfig.json"), "--outFile", out];
-  if (!opts.defaultAbort) args.push("--use", `abort=tests/fixtures/host/${name}/onAbort`);
+  if (!opts.defaultAbort) args.push("--use", `abort=${relative(ROOT, src).replace(/\.ts$/, "")}/onAbort`);
   const r = spawnSync(join(ROOT, "node_modules/.bin/asc"), args, { cwd: ROOT, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`asc ${name} failed:\n${r.stdout}${r.stderr}`);
   return out;

@@ -136,7 +136,89 @@ describe("thrift codec: error replies and probes", () => {
   });
 });
 
+describe("thrift codec: method names", () => {
+  it("remembers method names: a known name decodes without a new string", () => {
+    const codec = new ThriftCodec(), md = new Metadata(), b = new ByteBuf(), c = new ByteBuf();
+    thriftCall(b, Transport.Framed, Proto.Binary, 1, "sayHello", "x", []);
+    thriftCall(c, Transport.Framed, Proto.Binary, 2, "sayHello", "y", []);
+    expect(codec.decode(b.ptr, b.len, md, true, WantedKeys.none())).toBe(DecodeStatus.Done);
+    const first = changetype<usize>(md.codecText);
+    md.reset();
+    expect(codec.decode(c.ptr, c.len, md, true, WantedKeys.none())).toBe(DecodeStatus.Done);
+    expect(md.codecText).toBe("sayHello");
+    expect(changetype<usize>(md.codecText)).toBe(first, "second request allocated its name again");
+    md.reset();
+    expect(codec.decode(c.ptr, c.len, md, true, ALL)).toBe(DecodeStatus.Done);
+    expect(changetype<usize>(md.getAttribute("method")!)).toBe(first, "the attribute reuses it too");
+    b.free(); c.free();
+  });
+  it("never confuses names: same length, non-ASCII, more names than remembered", () => {
+    const codec = new ThriftCodec(), md = new Metadata();
+    const names: string[] = ["sayHello", "sayHellp", "grüßen", "grüßeN", ""];
+    for (let i = 0; i < 40; i++) names.push("m" + i.toString());
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < names.length; i++) {
+        const b = new ByteBuf();
+        thriftCall(b, Transport.Framed, <Proto>(i % 3), <u32>i, names[i], "x", []);
+        md.reset();
+        expect(codec.decode(b.ptr, b.len, md, true, WantedKeys.none())).toBe(DecodeStatus.Done);
+        expect(md.codecText).toBe(names[i]);
+        b.free();
+      }
+    }
+  });
+});
+
+/** A framed THeader request whose header bytes are given raw (after the header-size field). */
+function rawHeaderCall(header: u8[]): ByteBuf {
+  const b = new ByteBuf();
+  b.writeU32BE(0); b.writeU16BE(0x0fff); b.writeU16BE(0); b.writeU32BE(1);
+  while ((header.length & 3) != 0) header.push(0);
+  b.writeU16BE(<u32>(header.length >> 2));
+  for (let i = 0; i < header.length; i++) b.writeU8(header[i]);
+  const w = new TWriter(b, Proto.Binary);
+  w.messageBegin("sayHello", 1, 1); w.structBegin(); w.structEnd();
+  b.setU32BE(0, <u32>(b.len - 4));
+  return b;
+}
+
 describe("thrift codec: THeader", () => {
+  it("copies the headers it keeps byte for byte (values need not be UTF-8)", () => {
+    const codec = new ThriftCodec(), md = new Metadata(), out = new ByteBuf();
+    // binary, no transforms, KEYVALUE x 2: "x-bin" -> ff fe 00, "x-tenant" -> "acme"
+    const b = rawHeaderCall([0, 0, 1, 2, 5, 0x78, 0x2d, 0x62, 0x69, 0x6e, 3, 0xff, 0xfe, 0x00,
+      8, 0x78, 0x2d, 0x74, 0x65, 0x6e, 0x61, 0x6e, 0x74, 4, 0x61, 0x63, 0x6d, 0x65]);
+    expect(codec.decode(b.ptr, b.len, md, true, WantedKeys.none())).toBe(DecodeStatus.Done);
+    expect(codec.encode(md, [new KeyValue("x-tenant", "globex")], b.ptr, b.len, out)).toBe(true);
+    // The kept pair, as it was: key length 5, "x-bin", value length 3, ff fe 00.
+    const want: u8[] = [5, 0x78, 0x2d, 0x62, 0x69, 0x6e, 3, 0xff, 0xfe, 0x00];
+    let found = false;
+    for (let i = 14; i + want.length <= out.len && !found; i++) {
+      let same = true;
+      for (let j = 0; j < want.length; j++) if (load<u8>(out.ptr + <usize>(i + j)) != want[j]) { same = false; break; }
+      found = same;
+    }
+    expect(found).toBe(true, "non-UTF-8 header value altered by an unrelated mutation");
+    expect(codec.decode(out.ptr, out.len, md, true, ALL)).toBe(DecodeStatus.Done);
+    expect(md.getAttribute("x-tenant")!).toBe("globex");
+    b.free(); out.free();
+  });
+  it("refuses a mutation that would make a header Apache peers reject (16384 words or more)", () => {
+    const codec = new ThriftCodec(), md = new Metadata(), b = new ByteBuf(), out = new ByteBuf();
+    thriftCall(b, Transport.Header, Proto.Binary, 1, "sayHello", "x", ["x-tenant", "acme"]);
+    expect(codec.decode(b.ptr, b.len, md, true, WantedKeys.none())).toBe(DecodeStatus.Done);
+    expect(codec.encode(md, [new KeyValue("x-big", "v".repeat(70000))], b.ptr, b.len, out)).toBe(false);
+    expect(out.len).toBe(0);
+    expect(codec.encode(md, [new KeyValue("x-big", "v".repeat(60000))], b.ptr, b.len, out)).toBe(true);
+    b.free(); out.free();
+  });
+  it("refuses an info header length beyond 32 bits instead of truncating it", () => {
+    const md = new Metadata();
+    // KEYVALUE x 1, key length varint 2^32 + 1 (would truncate to 1), key "k", value "v"
+    const b = rawHeaderCall([0, 0, 1, 1, 0x81, 0x80, 0x80, 0x80, 0x10, 0x6b, 1, 0x76]);
+    expect(decode(b, md, true, ALL)).toBe(DecodeStatus.Error);
+    b.free();
+  });
   it("turns info headers into attributes only when a rule wants them", () => {
     const b = new ByteBuf(), md = new Metadata();
     thriftCall(b, Transport.Header, Proto.Binary, 1, "sayHello", "x", ["x-tenant", "acme", "x-zone", "eu"]);

@@ -5,7 +5,7 @@
 import {
   Codec, DecodeStatus, ErrorType, KeyValue, MessageType, ResponseStatus, WantedKeys, errorTypeName,
 } from "../../meta/codec";
-import { ByteBuf, utf8String } from "../../meta/bytes";
+import { ByteBuf, utf8String, utf8Equals } from "../../meta/bytes";
 import { Metadata } from "../../meta/metadata";
 import {
   NEED_MORE, MALFORMED, T_UNFRAMED, T_FRAMED, T_HEADER, TRANSPORT_MASK, P_BINARY,
@@ -26,8 +26,40 @@ export const PROBE_METHOD = "metaprotocol-probe";
 const TAPP_UNKNOWN_METHOD = 1;
 const TAPP_INTERNAL_ERROR = 6;
 
+/** Method names remembered so that a request decodes without allocating (a service has few). */
+const NAME_CACHE = 16;
+
 export class ThriftCodec extends Codec {
+  private names: StaticArray<string> = new StaticArray<string>(NAME_CACHE);
+  /** UTF-8 length of each remembered name; -1 marks an empty slot (no length matches it). */
+  private nameBytes: StaticArray<i32> = new StaticArray<i32>(NAME_CACHE);
+  private nameNext: i32 = 0;
+
+  constructor() {
+    super();
+    for (let i = 0; i < NAME_CACHE; i++) unchecked(this.nameBytes[i] = -1);
+  }
+
   name(): string { return "thrift"; }
+
+  /**
+   * The method name at [ptr+at, ptr+at+len) as a string: a remembered one when the bytes match
+   * (no allocation), else decoded once and remembered in place of the oldest.
+   */
+  methodName(ptr: usize, at: i32, len: i32): string {
+    const p = ptr + <usize>at;
+    for (let i = 0; i < NAME_CACHE; i++) {
+      if (unchecked(this.nameBytes[i]) == len && utf8Equals(p, len, unchecked(this.names[i]))) {
+        return unchecked(this.names[i]);
+      }
+    }
+    const s = utf8String(p, len);
+    const i = this.nameNext;
+    unchecked(this.names[i] = s);
+    unchecked(this.nameBytes[i] = len);
+    this.nameNext = (i + 1) & (NAME_CACHE - 1);
+    return s;
+  }
 
   decode(ptr: usize, len: i32, md: Metadata, fromDownstream: bool, wanted: WantedKeys): DecodeStatus {
     if (len < 1) return DecodeStatus.WaitForData;
@@ -125,10 +157,11 @@ export class ThriftCodec extends Codec {
         (headType == MSG_REPLY && replyCarriesException(ptr, body, end, proto));
       md.responseStatus = failed ? ResponseStatus.Error : ResponseStatus.Ok;
     }
-    // The request's name is kept for its error reply and probe; a response's only on demand.
+    // The request's name is kept for its error reply and probe (the frame's bytes are gone by
+    // then); a response's only on demand. Known names cost a byte compare, not an allocation.
     const wantMethod = wanted.has("method");
     if (isRequest || wantMethod) {
-      const name = utf8String(ptr + <usize>headNameAt, headNameLen);
+      const name = this.methodName(ptr, headNameAt, headNameLen);
       md.codecText = name;
       if (wantMethod) { md.setAttribute("method", name); md.operationName = name; }
     }

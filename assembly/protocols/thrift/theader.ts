@@ -2,12 +2,12 @@
 // frame length: magic 0x0FFF (u16), flags (u16), seqid (u32), header size in 4-byte words
 // (u16), then the header: protocol id, transforms, info blocks (KEYVALUE / PKEYVALUE),
 // zero padding; then the payload message.
-import { ByteBuf, utf8String } from "../../meta/bytes";
+import { ByteBuf, utf8String, utf8Equals } from "../../meta/bytes";
 import { Metadata } from "../../meta/metadata";
 import { KeyValue, WantedKeys } from "../../meta/codec";
 import {
   MALFORMED, INFO_KEYVALUE, INFO_PKEYVALUE, OFF_INFO_START, OFF_INFO_END, OFF_HEADER_END,
-  byteAt, readVarint, varintValue, skipBytes,
+  byteAt, readVarint, varintValue,
 } from "./wire";
 import { writeVarint } from "./writer";
 
@@ -52,23 +52,25 @@ export function walkInfo(base: usize, p: i32, headerEnd: i32, md: Metadata | nul
     const count = varintValue;
     if (count > <u64>((headerEnd - p) >> 1)) return MALFORMED; // each pair takes >= 2 bytes
     for (let i = 0; i < <i32>count; i++) {
-      p = readVarint(base, p, headerEnd, 5, MALFORMED); if (p < 0) return p;
-      const kAt = p, kLen = <i32>varintValue;
-      p = skipBytes(p, kLen, headerEnd, MALFORMED); if (p < 0) return p;
-      p = readVarint(base, p, headerEnd, 5, MALFORMED); if (p < 0) return p;
-      const vAt = p, vLen = <i32>varintValue;
-      p = skipBytes(p, vLen, headerEnd, MALFORMED); if (p < 0) return p;
+      const next = nextPair(base, p, headerEnd); if (next < 0) return next;
+      const kAt = pairKeyAt, kLen = pairKeyLen;
+      p = next;
       if (md != null && wanted != null) {
         const key = utf8String(base + <usize>kAt, kLen);
-        if (wanted.has(key)) md.setAttribute(key, utf8String(base + <usize>vAt, vLen));
+        if (wanted.has(key)) {
+          // The value follows the key's end: its length varint, then its bytes, up to `next`.
+          const v = readVarint(base, kAt + kLen, next, 5, MALFORMED);
+          md.setAttribute(key, utf8String(base + <usize>v, next - v));
+        }
       }
     }
   }
   return p;
 }
 
-function inMutation(key: string, mutation: KeyValue[]): bool {
-  for (let i = 0; i < mutation.length; i++) if (unchecked(mutation[i]).key == key) return true;
+/** Is the UTF-8 key at [p, p+len) one of the mutated keys? Compared in place, nothing decoded. */
+function inMutation(base: usize, p: i32, len: i32, mutation: KeyValue[]): bool {
+  for (let i = 0; i < mutation.length; i++) if (utf8Equals(base + <usize>p, len, unchecked(mutation[i]).key)) return true;
   return false;
 }
 
@@ -77,11 +79,15 @@ function writeVarString(out: ByteBuf, s: string): void {
   out.writeUtf8(s);
 }
 
+/** Apache C++ THeaderTransport refuses a header of 16384 words or more ("unreasonable"). */
+export const MAX_HEADER_WORDS = 16383;
+
 /**
  * Re-emit the THeader frame at [base, base+len) with `mutation` set as KEYVALUE headers: pairs
  * with a mutated key are dropped from the existing blocks and a new block carries the values.
- * Returns false (appending nothing) when the header holds a block we do not understand or the
- * result would not fit the 16-bit header size.
+ * Pairs kept are copied byte for byte (HeaderFormat.md: implementations must not alter keys or
+ * values). Returns false (appending nothing) when the header holds a block we do not understand
+ * or the result would be a header peers refuse (MAX_HEADER_WORDS).
  */
 export function encodeWithHeaders(md: Metadata, mutation: KeyValue[], base: usize, len: i32, out: ByteBuf): bool {
   const infoStart = md.codecOffsets[OFF_INFO_START];
@@ -101,17 +107,22 @@ export function encodeWithHeaders(md: Metadata, mutation: KeyValue[], base: usiz
     const id = <u32>varintValue;
     p = readVarint(base, p, infoEnd, 5, MALFORMED); if (p < 0) { out.len = start; return false; }
     const count = <i32>varintValue;
-    const keys = new Array<string>(), values = new Array<string>();
+    // Two passes over the pairs: count the ones kept, then copy them.
+    const pairs = p;
+    let kept = 0;
     for (let i = 0; i < count; i++) {
-      p = readVarint(base, p, infoEnd, 5, MALFORMED); if (p < 0) { out.len = start; return false; }
-      const k = utf8String(base + <usize>p, <i32>varintValue); p += <i32>varintValue;
-      p = readVarint(base, p, infoEnd, 5, MALFORMED); if (p < 0) { out.len = start; return false; }
-      const v = utf8String(base + <usize>p, <i32>varintValue); p += <i32>varintValue;
-      if (!inMutation(k, mutation)) { keys.push(k); values.push(v); }
+      const k = nextPair(base, p, infoEnd); if (k < 0) { out.len = start; return false; }
+      if (!inMutation(base, pairKeyAt, pairKeyLen, mutation)) kept++;
+      p = k;
     }
     writeVarint(out, id);
-    writeVarint(out, <u32>keys.length);
-    for (let i = 0; i < keys.length; i++) { writeVarString(out, keys[i]); writeVarString(out, values[i]); }
+    writeVarint(out, <u32>kept);
+    p = pairs;
+    for (let i = 0; i < count; i++) {
+      const k = nextPair(base, p, infoEnd);
+      if (!inMutation(base, pairKeyAt, pairKeyLen, mutation)) out.writeBytes(base + <usize>p, k - p);
+      p = k;
+    }
   }
   writeVarint(out, INFO_KEYVALUE);
   writeVarint(out, <u32>mutation.length);
@@ -121,10 +132,24 @@ export function encodeWithHeaders(md: Metadata, mutation: KeyValue[], base: usiz
   }
   while (((out.len - hdr) & 3) != 0) out.writeU8(0);
   const words = (out.len - hdr) >> 2;
-  if (words > 0xffff) { out.len = start; return false; }
+  if (words > MAX_HEADER_WORDS) { out.len = start; return false; }
   out.setU8(hdr - 2, <u32>(words >> 8));
   out.setU8(hdr - 1, <u32>(words & 0xff));
   out.writeBytes(base + <usize>headerEnd, len - headerEnd); // payload unchanged
   out.setU32BE(start, <u32>(out.len - start - 4));
   return true;
+}
+
+let pairKeyAt: i32 = 0;
+let pairKeyLen: i32 = 0;
+
+/** Step over one key/value pair at p (key position in pairKeyAt/Len); MALFORMED past `end`. */
+function nextPair(base: usize, p: i32, end: i32): i32 {
+  p = readVarint(base, p, end, 5, MALFORMED); if (p < 0) return p;
+  if (varintValue > <u64>(end - p)) return MALFORMED;
+  pairKeyAt = p; pairKeyLen = <i32>varintValue;
+  p += pairKeyLen;
+  p = readVarint(base, p, end, 5, MALFORMED); if (p < 0) return p;
+  if (varintValue > <u64>(end - p)) return MALFORMED;
+  return p + <i32>varintValue;
 }

@@ -4,6 +4,7 @@ import {
   CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubeConfig,
 } from "@kubernetes/client-node";
 import { createHash } from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
 import { GROUP, LABEL_MANAGED_BY, MANAGED_BY, type Condition, type KubeObject } from "../model/types.js";
 import type { EventNote, ObjectRef, Translation } from "../translate/index.js";
 
@@ -19,9 +20,7 @@ export class Applier {
   private objects: KubernetesObjectApi;
   private custom: CustomObjectsApi;
   private core: CoreV1Api;
-  /** Hash of what we last applied per object: unchanged objects are not re-sent. */
-  private appliedHash = new Map<string, string>();
-  private statusHash = new Map<string, string>();
+  /** Events already recorded (bounded: a forgotten one is re-created under the same name, a 409). */
   private eventsSeen = new Set<string>();
 
   constructor(kc: KubeConfig, private identity: string) {
@@ -44,12 +43,12 @@ export class Applier {
     const stats: ApplyStats = { applied: 0, deleted: 0, statuses: 0, events: 0 };
     const id = (o: { kind: string; metadata?: any; namespace?: string; name?: string }) =>
       `${o.kind}/${o.metadata?.namespace ?? o.namespace}/${o.metadata?.name ?? o.name}`;
-    const present = new Set(owned.map(id));
+    // Compared with what the cluster holds now (listed this reconcile), not with what we last
+    // sent: an object someone edited or deleted by hand is put back.
+    const live = new Map(owned.map((o) => [id(o), o]));
     for (const o of t.objects) {
-      const h = hash(o);
-      if (this.appliedHash.get(id(o)) === h && present.has(id(o))) continue;
+      if (upToDate(o, live.get(id(o)))) continue;
       await this.objects.patch(structuredClone(o) as any, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
-      this.appliedHash.set(id(o), h);
       stats.applied++;
     }
     const wanted = new Set(t.objects.map(id));
@@ -58,7 +57,6 @@ export class Applier {
       try {
         await this.objects.delete({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, namespace: o.metadata.namespace } });
       } catch (e: any) { if (e?.code !== 404) throw e; }
-      this.appliedHash.delete(id(o));
       stats.deleted++;
     }
     for (const s of t.statuses) {
@@ -71,10 +69,11 @@ export class Applier {
 
   /** Server-side apply of status.conditions; lastTransitionTime moves only when status flips. */
   async status(ref: ObjectRef, conditions: Condition[], current?: KubeObject): Promise<boolean> {
-    const k = `${ref.namespace}/${ref.name}`;
-    const h = hash(conditions);
-    if (this.statusHash.get(k) === h) return false;
-    const old: Condition[] = current?.status?.conditions ?? [];
+    const old: Condition[] = Array.isArray(current?.status?.conditions) ? current!.status.conditions : [];
+    // Written when the object's status differs (a recreated MetaRouter, a status someone cleared
+    // included), never from memory of an earlier write.
+    const strip = (list: Condition[]) => JSON.parse(JSON.stringify(list.map(({ lastTransitionTime: _, ...c }) => c)));
+    if (current && isDeepStrictEqual(strip(old), strip(conditions))) return false;
     const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
     const withTimes = conditions.map((c) => {
       const prev = old.find((o) => o.type === c.type);
@@ -90,7 +89,6 @@ export class Applier {
       if (e?.code === 404) return false; // deleted meanwhile: nothing to report on
       throw e;
     }
-    this.statusHash.set(k, h);
     return true;
   }
 
@@ -110,9 +108,17 @@ export class Applier {
         firstTimestamp: now as any, lastTimestamp: now as any, count: 1,
       },
     }).catch((err: any) => { if (err?.code !== 409) throw err; });
+    if (this.eventsSeen.size >= 10_000) this.eventsSeen.clear();
     this.eventsSeen.add(sig);
     return true;
   }
+}
+
+/** The live object already carries our labels and exactly our spec. */
+function upToDate(desired: KubeObject, live: KubeObject | undefined): boolean {
+  if (!live) return false;
+  const labels = live.metadata.labels ?? {};
+  return Object.entries(desired.metadata.labels ?? {}).every(([k, v]) => labels[k] === v) && isDeepStrictEqual(live.spec, desired.spec);
 }
 
 function hash(v: unknown): string {

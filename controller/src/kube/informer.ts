@@ -11,6 +11,8 @@ export interface InformerOptions {
   labelSelector?: string;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Server-side end of each watch request (default 300 s). */
+  watchTimeoutSeconds?: number;
   onChange: () => void;
   onError?: (e: unknown) => void;
 }
@@ -73,7 +75,11 @@ export class Informer {
   private watchOnce(): Promise<boolean> {
     return new Promise((resolve, reject) => {
       let gone = false;
-      const params: Record<string, string | boolean> = { resourceVersion: this.resourceVersion, allowWatchBookmarks: true };
+      // timeoutSeconds: the server ends the watch after a while, so a connection that died
+      // without a reset cannot leave the cache silently stale; the next watch resumes.
+      const params: Record<string, string | boolean | number> = {
+        resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: this.opts.watchTimeoutSeconds ?? 300,
+      };
       if (this.opts.labelSelector) params.labelSelector = this.opts.labelSelector;
       new Watch(this.kc).watch(this.opts.path, params, (type, obj) => {
         if (type === "ERROR") {

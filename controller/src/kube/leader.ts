@@ -17,6 +17,8 @@ export class LeaderElector {
   private api: CoordinationV1Api;
   private timer?: NodeJS.Timeout;
   private stopped = false;
+  /** The lease record last seen and when, on our clock: expiry never compares two machines' clocks. */
+  private observed?: { version: string; at: number };
   isLeader = false;
 
   constructor(kc: KubeConfig, private opts: LeaderOptions) {
@@ -65,8 +67,11 @@ export class LeaderElector {
       } catch (err: any) { if (err?.code === 409) return false; throw err; }
     }
     const spec = lease.spec ?? {};
-    const renew = spec.renewTime ? new Date(spec.renewTime as any).getTime() : 0;
-    const expired = renew + (spec.leaseDurationSeconds ?? duration) * 1000 < now.getTime();
+    // As client-go does: a lease is expired when its record has not changed for a lease
+    // duration as measured here, whatever renewTime the holder's (maybe skewed) clock wrote.
+    const version = lease.metadata?.resourceVersion ?? `${spec.holderIdentity}|${String(spec.renewTime)}`;
+    if (this.observed?.version !== version) this.observed = { version, at: now.getTime() };
+    const expired = this.observed.at + (spec.leaseDurationSeconds ?? duration) * 1000 < now.getTime();
     const ours = spec.holderIdentity === identity;
     if (!ours && spec.holderIdentity && !expired) return false;
     lease.spec = {

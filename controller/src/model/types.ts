@@ -26,6 +26,8 @@ export interface TokenBucket { maxTokens?: number; tokensPerFill?: number; fillI
 
 export interface MetaRouterSpec {
   hosts?: string[];
+  /** As in a VirtualService: "mesh" (the default) means sidecars; other names are gateways. */
+  gateways?: string[];
   routes?: Array<{
     name?: string;
     match?: { attributes?: Record<string, StringMatch> };

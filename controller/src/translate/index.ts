@@ -91,13 +91,13 @@ export function translate(observed: Observed, settings: Settings, previousGood =
   const lastGood = new Map<string, KubeObject>();
   const usingOld = new Map<string, number | undefined>();
   for (const mr of [...observed.metaRouters].sort((a, b) => cmp(key(a), key(b)))) {
-    const c = checkMetaRouter(mr, world);
+    const c = safeCheck(mr, world);
     checked.set(key(mr), c);
     let router = c.issues.length ? undefined : c.router;
     if (router) lastGood.set(key(mr), mr);
     else {
       const old = previousGood.get(key(mr));
-      const oc = old && checkMetaRouter(old, world);
+      const oc = old && safeCheck(old, world);
       if (oc && !oc.issues.length && oc.router) {
         router = oc.router;
         lastGood.set(key(mr), old!);
@@ -105,7 +105,7 @@ export function translate(observed: Observed, settings: Settings, previousGood =
       }
     }
     const host = router?.host ?? c.router?.host;
-    if (!host) continue;
+    if (!host || (router ?? c.router)?.sidecars === false) continue; // a gateways-only rule configures no sidecar
     const ns = mr.metadata.namespace ?? "default";
     const list = candidates.get(host) ?? [];
     list.push({ router, mr, namespace: ns, exportTo: router?.exportTo ?? normalizeExportTo(mr.spec?.exportTo, ns) });
@@ -140,10 +140,12 @@ export function translate(observed: Observed, settings: Settings, previousGood =
   for (const port of [...portProtocol.keys()].sort((a, b) => a - b)) {
     const protocol = portProtocol.get(port)!;
     const onPort = ports.filter((p) => p.port === port);
-    const meshWide = onPort.every((p) => isMeshWide(p.exportTo) && (candidates.get(p.host) ?? []).every((c) => isMeshWide(c.exportTo)));
+    // A service exported nowhere ("~") is in no sidecar's registry: it neither needs nor blocks a mesh-wide pair.
+    const meshWide = onPort.every((p) => !p.exportTo.length || (isMeshWide(p.exportTo) && (candidates.get(p.host) ?? []).every((c) => isMeshWide(c.exportTo))));
     const scopes = meshWide ? ["*"] : namespaces;
     for (const scope of scopes) {
-      const visible = onPort.filter((p) => visibleIn(p.exportTo, scope) || p.namespace === scope);
+      // Istio's visibility: exportTo alone decides, the service's own namespace included ("." or its name).
+      const visible = onPort.filter((p) => visibleIn(p.exportTo, scope));
       if (!visible.length) continue;
       const ns = scope === "*" ? settings.rootNamespace : scope;
       const name = objectName("metaprotocol", protocol, port, "outbound");
@@ -198,7 +200,7 @@ export function translate(observed: Observed, settings: Settings, previousGood =
         ? { type: "LastGoodConfig", reason: "AppliedConfigKept", message: `the config already applied for ${c.router.host} is kept until this MetaRouter is fixed` }
         : { type: "LastGoodConfig", reason: "NoValidVersion", message: `no valid version has been applied: ${c.router.host} keeps the default route until this MetaRouter is fixed` });
     }
-    if (!c.issues.length && !chosenBy.has(key(mr)) && c.router && ports.some((p) => p.host === c.router!.host)) {
+    if (!c.issues.length && !chosenBy.has(key(mr)) && c.router?.sidecars && ports.some((p) => p.host === c.router!.host)) {
       notes.push({ type: "Shadowed", reason: "AnotherMetaRouterWins",
         message: `another MetaRouter for ${c.router.host} takes precedence in every namespace that can see this one` });
     }
@@ -213,6 +215,15 @@ export function translate(observed: Observed, settings: Settings, previousGood =
   const order = (o: ObjectRef) => `${o.kind}/${o.namespace ?? ""}/${o.name}`;
   objects.sort((a, b) => cmp(order(refOf(a)), order(refOf(b))));
   return { objects, kept, statuses, events, lastGood };
+}
+
+/** checkMetaRouter on objects the apiserver may not have validated (Aeraki's own CRD): never throws. */
+function safeCheck(mr: KubeObject, world: World): Checked {
+  try {
+    return checkMetaRouter(mr, world);
+  } catch (e) {
+    return { issues: [{ type: "Accepted", reason: "InvalidSpec", field: "spec", message: `cannot be read: ${(e as Error).message}` }], notes: [] };
+  }
 }
 
 /** Namespaces with workloads that may be clients; the root namespace is excluded because a

@@ -7,7 +7,8 @@ import { durationMs, formatDuration } from "./duration.js";
 import { re2Error } from "./regex.js";
 import { normalizeExportTo, visibleIn } from "./visibility.js";
 
-export type Matcher = { exact: string } | { prefix: string } | { regex: string };
+/** `{present: true}` is Aeraki's empty StringMatch: the attribute only has to be there. */
+export type Matcher = { exact: string } | { prefix: string } | { regex: string } | { present: true };
 export interface Dest { host: string; subset: string; port?: number; weight: number }
 export interface Route {
   name: string;
@@ -16,7 +17,8 @@ export interface Route {
   requestMutation: Array<{ key: string; value: string }>;
   responseMutation: Array<{ key: string; value: string }>;
 }
-export interface PluginBucket { maxTokens: number; tokensPerFill: number; fillInterval: string }
+/** `tokensPerFill` is left out when the MetaRouter leaves it out (1, as in Aeraki and the module). */
+export interface PluginBucket { maxTokens: number; tokensPerFill?: number; fillInterval: string }
 export interface RateLimit {
   tokenBucket?: PluginBucket;
   conditions?: Array<{ match: { attributes: Record<string, Matcher> }; tokenBucket: PluginBucket }>;
@@ -29,6 +31,8 @@ export interface Router {
   exportTo: string[];
   routes: Route[];
   localRateLimit?: RateLimit;
+  /** False when spec.gateways names only gateways: the rule is not for sidecars. */
+  sidecars: boolean;
 }
 
 export interface Issue { type: "Accepted" | "ResolvedRefs"; reason: string; field: string; message: string }
@@ -47,14 +51,18 @@ export interface World {
 /** Attributes that stay the same for every request of a connection, so route exactly. */
 export const CONNECTION_STABLE_KEYS = new Set(["interface", "path", "version", "group", "application"]);
 
+/** Istio's short-name rule: a name without dots is qualified with the rule's namespace; "*" stays as is. */
 export function resolveHost(host: string, ns: string, settings: Settings): string {
-  return host.includes(".") ? host : `${host}.${ns}.svc.${settings.clusterDomain}`;
+  return host === "" || host === "*" || host.includes(".") ? host : `${host}.${ns}.svc.${settings.clusterDomain}`;
 }
 
 function matcher(m: StringMatch | undefined, field: string, issues: Issue[]): Matcher | undefined {
-  const kinds = m && typeof m === "object" ? (["exact", "prefix", "regex"] as const).filter((k) => typeof m[k] === "string") : [];
-  if (kinds.length !== 1) {
-    issues.push({ type: "Accepted", reason: "InvalidMatch", field, message: "exactly one of exact, prefix, regex is required" });
+  const isObject = !!m && typeof m === "object" && !Array.isArray(m);
+  // Aeraki: "If the value is empty and only the name of attribute is specified, presence of the attribute is checked."
+  if (isObject && Object.keys(m).length === 0) return { present: true };
+  const kinds = isObject ? (["exact", "prefix", "regex"] as const).filter((k) => typeof m[k] === "string") : [];
+  if (kinds.length !== 1 || Object.keys(m!).length !== 1) {
+    issues.push({ type: "Accepted", reason: "InvalidMatch", field, message: "at most one of exact, prefix, regex (a string) is allowed; {} checks that the attribute is present" });
     return undefined;
   }
   const k = kinds[0];
@@ -67,13 +75,23 @@ function matcher(m: StringMatch | undefined, field: string, issues: Issue[]): Ma
 }
 
 function matchAttributes(attrs: Record<string, StringMatch> | undefined, field: string, issues: Issue[]) {
-  if (!attrs || Object.keys(attrs).length === 0) return undefined;
+  if (attrs === undefined || attrs === null) return undefined;
+  if (typeof attrs !== "object" || Array.isArray(attrs)) { issues.push({ type: "Accepted", reason: "InvalidMatch", field, message: "must be a map of attribute name to {exact | prefix | regex}" }); return undefined; }
+  if (Object.keys(attrs).length === 0) return undefined;
   const out: Record<string, Matcher> = {};
   for (const k of Object.keys(attrs).sort()) {
     const m = matcher(attrs[k], `${field}.${k}`, issues);
     if (m) out[k] = m;
   }
   return out;
+}
+
+/** A list field: absent is empty, anything but a list is an InvalidSpec issue (Aeraki's own CRD may not check types). */
+function arrayAt(v: unknown, field: string, issues: Issue[]): any[] {
+  if (v === undefined || v === null) return [];
+  if (Array.isArray(v)) return v;
+  issues.push({ type: "Accepted", reason: "InvalidSpec", field, message: "must be a list" });
+  return [];
 }
 
 function mutations(list: unknown, field: string, issues: Issue[]) {
@@ -89,24 +107,41 @@ function mutations(list: unknown, field: string, issues: Issue[]) {
 }
 
 function bucket(b: any, field: string, issues: Issue[]): PluginBucket | undefined {
-  const bad = (f: string, msg: string) => { issues.push({ type: "Accepted", reason: "InvalidRateLimit", field: `${field}.${f}`, message: msg }); };
+  const bad = (f: string, msg: string) => { issues.push({ type: "Accepted", reason: "InvalidRateLimit", field: f ? `${field}.${f}` : field, message: msg }); };
   if (!b || typeof b !== "object") { bad("", "tokenBucket is required"); return undefined; }
   const ms = durationMs(b.fillInterval);
   let ok = true;
   for (const f of ["maxTokens", "tokensPerFill"]) {
+    if (f === "tokensPerFill" && b[f] === undefined) continue; // Aeraki: "If not specified, defaults to a single token."
     if (!Number.isInteger(b[f]) || b[f] < 1) { bad(f, "must be an integer >= 1"); ok = false; }
   }
   if (ms === null || ms < 1) { bad("fillInterval", `must be a duration of at least 1ms such as "1s", got ${JSON.stringify(b.fillInterval)}`); ok = false; }
-  return ok ? { maxTokens: b.maxTokens, tokensPerFill: b.tokensPerFill, fillInterval: formatDuration(ms!) } : undefined;
+  if (!ok) return undefined;
+  return b.tokensPerFill === undefined
+    ? { maxTokens: b.maxTokens, fillInterval: formatDuration(ms!) }
+    : { maxTokens: b.maxTokens, tokensPerFill: b.tokensPerFill, fillInterval: formatDuration(ms!) };
 }
 
+/** Istio host matching: exact, or a wildcard `*.suffix` / `*` covering the host. */
+function hostMatches(pattern: string, host: string): boolean {
+  return pattern === host || pattern === "*" || (pattern.startsWith("*.") && host.endsWith(pattern.slice(1)));
+}
+
+/**
+ * Whether a DestinationRule visible from `fromNs` defines the subset for `host`. As in Istio,
+ * the most specific host wins: an exact-host rule hides wildcard ones, a longer wildcard hides
+ * a shorter one (rules with the same host are merged, so their subsets add up).
+ */
 function subsetDefined(host: string, subset: string, fromNs: string, world: World): boolean {
-  return world.destinationRules.some((dr) => {
+  const rules = world.destinationRules.flatMap((dr) => {
     const ns = dr.metadata.namespace ?? "default";
-    if (!visibleIn(normalizeExportTo(dr.spec?.exportTo, ns), fromNs) && ns !== fromNs) return false;
-    if (resolveHost(dr.spec?.host ?? "", ns, world.settings) !== host) return false;
-    return (dr.spec?.subsets ?? []).some((s: any) => s?.name === subset);
+    if (!visibleIn(normalizeExportTo(dr.spec?.exportTo, ns), fromNs) && ns !== fromNs) return [];
+    const drHost = resolveHost(typeof dr.spec?.host === "string" ? dr.spec.host : "", ns, world.settings);
+    return drHost && hostMatches(drHost, host) ? [{ drHost, subsets: Array.isArray(dr.spec?.subsets) ? dr.spec.subsets : [] }] : [];
   });
+  const specificity = (h: string) => (h === host ? Infinity : h.length);
+  const best = Math.max(-1, ...rules.map((r) => specificity(r.drHost)));
+  return rules.some((r) => specificity(r.drHost) === best && r.subsets.some((s: any) => s?.name === subset));
 }
 
 export function checkMetaRouter(mr: KubeObject, world: World): Checked {
@@ -114,7 +149,8 @@ export function checkMetaRouter(mr: KubeObject, world: World): Checked {
   const notes: Note[] = [];
   const spec = (mr.spec ?? {}) as MetaRouterSpec;
   const ns = mr.metadata.namespace ?? "default";
-  const seen = (host: string) => world.ports.filter((p) => p.host === host && (visibleIn(p.exportTo, ns) || p.namespace === ns));
+  // As in Istio, a service is visible where its exportTo says, its own namespace included only through "." or its name.
+  const seen = (host: string) => world.ports.filter((p) => p.host === host && visibleIn(p.exportTo, ns));
 
   if (!Array.isArray(spec.hosts) || spec.hosts.length !== 1 || typeof spec.hosts[0] !== "string") {
     issues.push({ type: "Accepted", reason: "InvalidSpec", field: "spec.hosts", message: "exactly one host is required" });
@@ -136,25 +172,33 @@ export function checkMetaRouter(mr: KubeObject, world: World): Checked {
   }
 
   const routes: Route[] = [];
-  (spec.routes ?? []).forEach((r, i) => {
+  arrayAt(spec.routes, "spec.routes", issues).forEach((r, i) => {
     const f = `spec.routes[${i}]`;
     if (typeof r?.name !== "string" || r.name === "") issues.push({ type: "Accepted", reason: "InvalidSpec", field: `${f}.name`, message: "a route needs a name" });
     const match = matchAttributes(r?.match?.attributes, `${f}.match.attributes`, issues);
     const dests: Dest[] = [];
-    const list = r?.route ?? [];
+    const list = arrayAt(r?.route, `${f}.route`, issues);
     list.forEach((d, j) => {
       const df = `${f}.route[${j}]`;
       const dh = d?.destination?.host;
       if (typeof dh !== "string" || dh === "") { issues.push({ type: "Accepted", reason: "InvalidSpec", field: `${df}.destination.host`, message: "required" }); return; }
       const destHost = resolveHost(dh, ns, world.settings);
       const destPorts = seen(destHost);
-      const port = d.destination?.port?.number;
+      let port = d.destination?.port?.number;
+      const numbers = [...new Set(destPorts.map((p) => p.port))];
       if (destPorts.length === 0 && destHost !== host) {
         issues.push({ type: "ResolvedRefs", reason: "UnknownHost", field: `${df}.destination.host`, message: `no Service or ServiceEntry visible from namespace ${ns} has host ${destHost}` });
-      } else if (port !== undefined && destPorts.length && !destPorts.some((p) => p.port === port)) {
+      } else if (port !== undefined && destPorts.length && !numbers.includes(port)) {
         issues.push({ type: "ResolvedRefs", reason: "PortNotFound", field: `${df}.destination.port.number`, message: `${destHost} has no metaprotocol port ${port}` });
+      } else if (port === undefined && destHost !== host) {
+        // Aeraki: "If a service exposes only a single port it is not required to explicitly select the port."
+        if (numbers.length === 1) port = numbers[0];
+        else if (!ports.every((p) => numbers.includes(p.port))) {
+          issues.push({ type: "ResolvedRefs", reason: "PortNotFound", field: `${df}.destination.port.number`,
+            message: `${destHost} has several metaprotocol ports (${numbers.join(", ")}) and not every port of ${host}: select one` });
+        }
       }
-      const subset = d.destination?.subset ?? "";
+      const subset = typeof d.destination?.subset === "string" ? d.destination.subset : "";
       if (subset && !subsetDefined(destHost, subset, ns, world)) {
         issues.push({ type: "ResolvedRefs", reason: "SubsetNotFound", field: `${df}.destination.subset`,
           message: `subset "${subset}" is not defined for host ${destHost} in any DestinationRule visible from namespace ${ns}` });
@@ -185,13 +229,21 @@ export function checkMetaRouter(mr: KubeObject, world: World): Checked {
   if (lrl) {
     localRateLimit = {};
     if (lrl.tokenBucket) localRateLimit.tokenBucket = bucket(lrl.tokenBucket, "spec.localRateLimit.tokenBucket", issues);
-    const conds = (lrl.conditions ?? []).flatMap((c, i) => {
+    const conds = arrayAt(lrl.conditions, "spec.localRateLimit.conditions", issues).flatMap((c, i) => {
       const f = `spec.localRateLimit.conditions[${i}]`;
       const attrs = matchAttributes(c?.match?.attributes, `${f}.match.attributes`, issues);
       const b = bucket(c?.tokenBucket, `${f}.tokenBucket`, issues);
       return b ? [{ match: { attributes: attrs ?? {} }, tokenBucket: b }] : [];
     });
     if (conds.length) localRateLimit.conditions = conds;
+  }
+  const gateways = Array.isArray(spec.gateways) ? spec.gateways : [];
+  const sidecars = gateways.length === 0 || gateways.includes("mesh");
+  if (gateways.some((g) => g !== "mesh")) {
+    notes.push({ type: "Unsupported", reason: "GatewaysNotSupported",
+      message: sidecars
+        ? "spec.gateways: only sidecars (\"mesh\") are configured; the gateway entries are ignored"
+        : "spec.gateways: names only gateways, and the controller configures sidecars only, so this MetaRouter is not applied; add \"mesh\" to apply it to sidecars" });
   }
   if (spec.globalRateLimit !== undefined) {
     notes.push({ type: "Unsupported", reason: "GlobalRateLimitNotSupported",
@@ -202,7 +254,7 @@ export function checkMetaRouter(mr: KubeObject, world: World): Checked {
 
   const router: Router = {
     key: key(mr), namespace: ns, created: mr.metadata.creationTimestamp ?? "", host,
-    exportTo: normalizeExportTo(spec.exportTo, ns), routes, localRateLimit,
+    exportTo: normalizeExportTo(spec.exportTo, ns), routes, localRateLimit, sidecars,
   };
   return { router, issues, notes };
 }

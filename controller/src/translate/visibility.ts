@@ -1,9 +1,10 @@
 // Istio's exportTo: "*" everyone, "." the object's own namespace, "~" nobody, or names.
 
-export function normalizeExportTo(list: string[] | undefined, ownNamespace: string): string[] {
-  if (!list || list.length === 0) return ["*"];
+export function normalizeExportTo(list: unknown, ownNamespace: string): string[] {
+  const given = Array.isArray(list) ? list.filter((e): e is string => typeof e === "string") : typeof list === "string" ? [list] : [];
+  if (given.length === 0) return ["*"];
   const out = new Set<string>();
-  for (const e of list) {
+  for (const e of given) {
     if (e === "~") continue;
     out.add(e === "." ? ownNamespace : e);
   }

@@ -73,8 +73,34 @@ function frame(v: Variant, id: u32, request: bool): ByteBuf {
 }
 
 function decodeAt(c: Codec, b: ByteBuf, at: i32, len: i32, md: Metadata, down: bool, wanted: WantedKeys): DecodeStatus {
+  return decodeGuarded(c, b.ptr + <usize>at, len, md, down, wanted);
+}
+
+// Bytes after the ones a codec is given must not change its answer: a read past `len` does not
+// trap in wasm (it sees whatever lies next in memory), so every decode in this suite runs twice
+// on a copy followed by GUARD bytes of 0x00, then of 0xff, and both results must agree.
+const GUARD = 64;
+const scratch = new ByteBuf();
+const shadow = new Metadata();
+
+function decodeGuarded(c: Codec, ptr: usize, len: i32, md: Metadata, down: bool, wanted: WantedKeys): DecodeStatus {
+  scratch.clear();
+  scratch.writeBytes(ptr, len);
+  scratch.ensure(GUARD);
+  const guard = scratch.ptr + <usize>scratch.len;
+  memory.fill(guard, 0x00, GUARD);
   md.reset();
-  return c.decode(b.ptr + <usize>at, len, md, down, wanted);
+  const st = c.decode(scratch.ptr, len, md, down, wanted);
+  memory.fill(guard, 0xff, GUARD);
+  shadow.reset();
+  const again = c.decode(scratch.ptr, len, shadow, down, wanted);
+  const same = again == st && shadow.frameSize == md.frameSize && shadow.error == md.error &&
+    (st != DecodeStatus.Done || (shadow.frameLength == md.frameLength && shadow.requestId == md.requestId &&
+      shadow.messageType == md.messageType && shadow.isReply == md.isReply &&
+      shadow.responseStatus == md.responseStatus && shadow.attributeCount == md.attributeCount &&
+      shadow.codecFlags == md.codecFlags));
+  if (!same) expect(same).toBe(true, c.name() + ": decode of " + len.toString() + " bytes read past them (its result depends on the bytes after)");
+  return st;
 }
 
 /** Deterministic xorshift32: reproducible fuzzing without a host seed import. */
@@ -84,11 +110,19 @@ class Rng {
   below(n: i32): i32 { return <i32>(this.next() % <u32>n); }
 }
 
+/** expectSane without the expectations: for loops that build the failure message only on failure. */
+function sane(st: DecodeStatus, md: Metadata, len: i32): bool {
+  if (st == DecodeStatus.Done) return md.frameLength > 0 && md.frameLength <= len && md.headerSize >= 0 && md.bodySize >= 0;
+  if (st == DecodeStatus.Error) return md.error.length > 0;
+  return st == DecodeStatus.WaitForData;
+}
+
 /** Decoding must end in one of the three statuses with consistent metadata, whatever the bytes. */
 function expectSane(st: DecodeStatus, md: Metadata, len: i32, what: string): void {
   if (st == DecodeStatus.Done) {
     expect(md.frameLength).toBeGreaterThan(0, what + ": Done with an empty frame");
     expect(md.frameLength).toBeLessThanOrEqual(len, what + ": Done beyond the bytes given");
+    expect(md.headerSize >= 0 && md.bodySize >= 0).toBe(true, what + ": negative header or body size");
   } else if (st == DecodeStatus.Error) {
     expect(md.error.length).toBeGreaterThan(0, what + ": Error without md.error");
   } else {
@@ -222,6 +256,28 @@ function checkCorrupted(v: Variant): void {
     expectSane(st, md, len, v.name + ": corrupted round " + round.toString());
     if (st == DecodeStatus.Done) exercise(c, md, b);
   }
+  // Length fields pointing at the very end of the bytes given, or just past it: at every offset,
+  // a big-endian u32 and a one-byte length (varint) of (bytes left - k). Reads that are checked
+  // against the wrong bound land in the guard bytes there (see decodeGuarded).
+  for (let r = 0; r < 2; r++) {
+    const one = new ByteBuf();
+    if (r == 0) v.request(78, one); else v.response(78, one);
+    for (let at = 0; at < one.len; at++) {
+      for (let k = 0; k < 8; k++) {
+        for (let form = 0; form < 2; form++) {
+          b.clear();
+          b.writeBytes(one.ptr, one.len);
+          const left = one.len - at - (form == 0 ? 4 : 1) - k;
+          if (left < 0 || (form == 0 && at + 4 > one.len)) continue;
+          if (form == 0) b.setU32BE(at, <u32>left); else b.setU8(at, <u32>(left & 0x7f));
+          const st = decodeAt(c, b, 0, b.len, md, r == 0, ALL);
+          if (!sane(st, md, b.len)) expectSane(st, md, b.len, v.name + ": length " + left.toString() + " at " + at.toString());
+          if (st == DecodeStatus.Done) exercise(c, md, b);
+        }
+      }
+    }
+    one.free();
+  }
   good.free(); b.free();
 }
 
@@ -244,11 +300,11 @@ function checkErrorReply(v: Variant): void {
     const out = new ByteBuf();
     c.onError(kept, e, "no route for this request", out);
     expect(out.len).toBeGreaterThan(0, v.name + ": empty error reply");
-    rsp.reset();
-    expect(c.decode(out.ptr, out.len, rsp, false, ALL)).toBe(DecodeStatus.Done, v.name + ": error reply decodes");
+    expect(decodeGuarded(c, out.ptr, out.len, rsp, false, ALL)).toBe(DecodeStatus.Done, v.name + ": error reply decodes");
     expect(rsp.frameLength).toBe(out.len, v.name + ": error reply is one frame");
     expect(rsp.requestId).toBe(0x01020304, v.name + ": error reply keeps the request id");
     expect(rsp.isReply).toBe(true, v.name + ": error reply is a reply");
+    expect(rsp.codecFlags).toBe(kept.codecFlags, v.name + ": error reply framed like the request");
     const failed = rsp.responseStatus == ResponseStatus.Error || rsp.messageType == MessageType.Error;
     expect(failed).toBe(true, v.name + ": error reply says error");
     out.free();
@@ -268,7 +324,7 @@ function checkMutation(v: Variant): void {
     expect(ok).toBe(v.mutable, v.name + ": encode applies mutations iff the variant has room");
     if (!ok) { expect(out.len).toBe(0, v.name + ": refused encode appended bytes"); b.free(); continue; }
     const md2 = new Metadata();
-    expect(c.decode(out.ptr, out.len, md2, down, ALL)).toBe(DecodeStatus.Done, v.name + ": mutated frame decodes");
+    expect(decodeGuarded(c, out.ptr, out.len, md2, down, ALL)).toBe(DecodeStatus.Done, v.name + ": mutated frame decodes");
     expect(md2.frameLength).toBe(out.len, v.name + ": length fields fixed");
     expect(md2.requestId).toBe(21, v.name + ": id kept");
     expect(md2.getAttribute("x-canary")!).toBe("true", v.name);
@@ -280,7 +336,7 @@ function checkMutation(v: Variant): void {
     again.clear();
     expect(c.encode(md2, [new KeyValue("x-canary", "false")], out.ptr, out.len, again)).toBe(true, v.name);
     const md3 = new Metadata();
-    expect(c.decode(again.ptr, again.len, md3, down, ALL)).toBe(DecodeStatus.Done, v.name);
+    expect(decodeGuarded(c, again.ptr, again.len, md3, down, ALL)).toBe(DecodeStatus.Done, v.name);
     expect(md3.getAttribute("x-canary")!).toBe("false", v.name + ": replaced value");
     expect(md3.getAttribute("x-route")!).toBe("hello-v2", v.name + ": other keys kept");
     b.free();
@@ -296,7 +352,7 @@ function checkProbe(v: Variant): void {
   expect(ok).toBe(v.probes, v.name + ": probe support");
   if (!ok) { expect(out.len).toBe(0, v.name + ": refused probe appended bytes"); b.free(); out.free(); return; }
   const pm = new Metadata();
-  expect(c.decode(out.ptr, out.len, pm, true, ALL)).toBe(DecodeStatus.Done, v.name + ": probe decodes");
+  expect(decodeGuarded(c, out.ptr, out.len, pm, true, ALL)).toBe(DecodeStatus.Done, v.name + ": probe decodes");
   expect(pm.frameLength).toBe(out.len, v.name + ": probe is one frame");
   expect(pm.requestId).toBe(4242, v.name + ": probe keeps the request id");
   expect(pm.isReply).toBe(false, v.name + ": probe is a request");
