@@ -5,7 +5,7 @@
 //                                          asconfig.json target (build/<name>.wasm)
 //   npm run new-protocol -- --remove <name>   deletes exactly what the generator made
 // <name>: lowercase letters, digits and '_', starting with a letter (it becomes identifiers).
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -42,6 +42,13 @@ if (remove) {
   const codec = join(root, files.codec);
   if (existsSync(codec) && !readFileSync(codec, "utf8").startsWith(MARK)) {
     console.error(`new-protocol: ${files.codec} was not made by the generator; not removing it`);
+    process.exit(1);
+  }
+  // The directory goes as a whole: refuse when it holds files the generator did not make.
+  const dir = join(root, "assembly/protocols", name);
+  const extra = existsSync(dir) ? readdirSync(dir).filter((f) => f !== "codec.ts" && f !== "index.ts") : [];
+  if (extra.length > 0) {
+    console.error(`new-protocol: assembly/protocols/${name}/ holds files the generator did not make (${extra.join(", ")}); not removing it`);
     process.exit(1);
   }
   for (const f of Object.values(files)) rmSync(join(root, f), { force: true });

@@ -56,3 +56,24 @@ test("new-protocol scaffolds a module that builds and passes the conformance sui
   assert.ok(!existsSync(join(ROOT, "tests/spec/conformance", `${NAME}.spec.ts`)));
   assert.ok(!existsSync(join(ROOT, "build", `${NAME}.wasm`)));
 });
+
+test("new-protocol --remove keeps a module directory holding files it did not make", () => {
+  const name = `scaffold_k${process.pid}`;
+  const asconfigBefore = readFileSync(join(ROOT, "asconfig.json"), "utf8");
+  const extra = join(ROOT, "assembly/protocols", name, "wire.ts");
+  try {
+    const gen = run(process.execPath, ["scripts/new-protocol.mjs", name]);
+    assert.equal(gen.status, 0, gen.out);
+    writeFileSync(extra, "// the author's own work\n");
+    const rm = run(process.execPath, ["scripts/new-protocol.mjs", "--remove", name]);
+    assert.equal(rm.status, 1, rm.out);
+    assert.match(rm.out, /wire\.ts/);
+    assert.ok(existsSync(extra), "the author's file survived");
+  } finally {
+    rmSync(extra, { force: true });
+    const rm = run(process.execPath, ["scripts/new-protocol.mjs", "--remove", name]);
+    assert.equal(rm.status, 0, rm.out);
+  }
+  assert.equal(readFileSync(join(ROOT, "asconfig.json"), "utf8"), asconfigBefore, "asconfig.json restored");
+  assert.ok(!existsSync(join(ROOT, "assembly/protocols", name)));
+});
