@@ -3,6 +3,7 @@
 // Prints what went where and a metrics excerpt from the admin endpoint; exits 1 if anything
 // differs from what the rules promise. Expected output: docs/demo.md.
 import http from "node:http";
+import { RawDubboConnection } from "../apps/dubbo/raw-connection.ts";
 import { DubboConsumer } from "../apps/dubbo/consumer-client.ts";
 import { versionOfAnswer, type DemoMethod } from "../apps/dubbo/demo-service.ts";
 import { binomialBounds } from "../apps/dubbo/binomial.ts";
@@ -82,6 +83,14 @@ async function main(): Promise<void> {
     out(`   error reply after ${lost.ms.toFixed(1)} ms: ${JSON.stringify(lost.err?.message ?? null)}  ` +
       `[${expect(!!lost.err && /route/i.test(lost.err.message) && !/timeout/.test(lost.err.message) && !reached, "no-route reply")}]`);
     out("   (dubbo2.js turns a non-OK body into text without Hessian decoding: the first bytes are the string's length prefix)");
+    const raw = await RawDubboConnection.connect(mesh.port);
+    try {
+      const wire = await raw.request({ id: 4242n, path: OTHER, method: "echo", args: ["lost"] });
+      out(`   on the wire (hessian.js): status ${wire.status}, id ${wire.id}, ${JSON.stringify(String(wire.error))}  ` +
+        `[${expect(wire.status === 60 && wire.id === 4242n && /no service matches|no route/.test(String(wire.error)), "wire error reply")}]`);
+    } finally {
+      await raw.close();
+    }
     out();
 
     out("5. The per-connection limit: one connection, sayHello then echo");
