@@ -15,6 +15,7 @@ import { StatsStore } from "./stats.ts";
 import { TcpProxy } from "./tcp-proxy.ts";
 import { errText, type VmEnv } from "./vm.ts";
 import { WasmNetworkFilter } from "./wasm-filter.ts";
+import { checkSignatures } from "./wasm-signatures.ts";
 
 export { ConfigError } from "./config.ts";
 
@@ -180,7 +181,9 @@ function logTail(logs: string[], from: number): string {
 export async function tryConfigure(wasmPath: string, pluginConfigJson: string, rootId = ""): Promise<{ accepted: boolean; logs: string[] }> {
   const logs: string[] = [];
   const env = makeEnv(logs, undefined, 0);
-  const module = await WebAssembly.compile(await readFile(wasmPath));
+  const code = await readFile(wasmPath);
+  const module = await WebAssembly.compile(code);
+  checkSignatures(code);
   const slot = new VmSlot(module, "try-configure", "", env);
   const plugin = new Plugin(slot, {
     pluginName: rootId || "try-configure", rootId, vmId: "try-configure", runtime: "envoy.wasm.runtime.v8",

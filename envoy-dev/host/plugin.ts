@@ -1,6 +1,7 @@
 // A Wasm plugin (one filter config): its VM slot (one VM per vm_id + code hash, shared),
 // its root context (vm_start then configure), config updates with Envoy's semantics, and
 // the failure policy applied to new connections once the VM has failed.
+import { checkSignatures } from "./wasm-signatures.ts";
 import { createHash } from "node:crypto";
 import type { FailurePolicy, WasmFilterConfig } from "./config.ts";
 import { WasmVm, errText, type PluginInfo, type VmContext, type VmEnv } from "./vm.ts";
@@ -43,6 +44,7 @@ export class VmRegistry {
       let mod = this.modules.get(hash);
       if (!mod) {
         try { mod = await WebAssembly.compile(code as Uint8Array<ArrayBuffer>); } catch (e) { throw new Error(`Wasm module is not valid: ${errText(e)}`); }
+        checkSignatures(code);
         this.modules.set(hash, mod);
       }
       s = new VmSlot(mod, vmId, vmConfiguration, this.env);
