@@ -45,9 +45,11 @@ export class KeyValue {
 export class WantedKeys {
   all: bool = false;
   keys: Set<string> = new Set<string>();
+  /** The same keys as a list, so a codec can compare raw key bytes in place (utf8Equals). */
+  list: string[] = [];
   static none(): WantedKeys { return new WantedKeys(); }
   static everything(): WantedKeys { const w = new WantedKeys(); w.all = true; return w; }
-  add(k: string): void { this.keys.add(k); }
+  add(k: string): void { if (!this.keys.has(k)) { this.keys.add(k); this.list.push(k); } }
   has(k: string): bool { return this.all || this.keys.has(k); }
   isEmpty(): bool { return !this.all && this.keys.size == 0; }
 }

@@ -136,7 +136,7 @@ export class DubboCodec extends Codec {
     this.wantVersion = wanted.has("version");
     this.wantAttachments = this.needsAttachments(wanted);
     this.wantAll = wanted.all;
-    this.wantedList = wanted.keys.values();
+    this.wantedList = wanted.list;
   }
 
   private needsAttachments(wanted: WantedKeys): bool {

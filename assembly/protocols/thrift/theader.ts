@@ -56,8 +56,8 @@ export function walkInfo(base: usize, p: i32, headerEnd: i32, md: Metadata | nul
       const kAt = pairKeyAt, kLen = pairKeyLen;
       p = next;
       if (md != null && wanted != null) {
-        const key = utf8String(base + <usize>kAt, kLen);
-        if (wanted.has(key)) {
+        const key = wantedKey(base + <usize>kAt, kLen, wanted);
+        if (key != null) {
           // The value follows the key's end: its length varint, then its bytes, up to `next`.
           const v = readVarint(base, kAt + kLen, next, 5, MALFORMED);
           md.setAttribute(key, utf8String(base + <usize>v, next - v));
@@ -66,6 +66,14 @@ export function walkInfo(base: usize, p: i32, headerEnd: i32, md: Metadata | nul
     }
   }
   return p;
+}
+
+/** The wanted key spelled by the UTF-8 bytes [p, p+len), compared in place; null if none. */
+function wantedKey(p: usize, len: i32, wanted: WantedKeys): string | null {
+  if (wanted.all) return utf8String(p, len);
+  const list = wanted.list;
+  for (let i = 0; i < list.length; i++) if (utf8Equals(p, len, unchecked(list[i]))) return unchecked(list[i]);
+  return null;
 }
 
 /** Is the UTF-8 key at [p, p+len) one of the mutated keys? Compared in place, nothing decoded. */
