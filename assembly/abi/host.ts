@@ -65,7 +65,6 @@ export function defineMetric(type: MetricType, name: string): u32 {
   return s == Status.Ok ? load<u32>(RET_LEN) : 0xffffffff;
 }
 export function incrementMetric(id: u32, delta: i64): void { if (id != 0xffffffff) raw.proxy_increment_metric(id, delta); }
-export function recordMetric(id: u32, value: u64): void { if (id != 0xffffffff) raw.proxy_record_metric(id, value); }
 
 /** A property as raw bytes (NUL-separated path), or null when absent. */
 export function getProperty(path: string): ArrayBuffer | null {

@@ -47,7 +47,7 @@ export class MetaConnection extends NetworkContext {
     this.cfg = root.config;
     this.codec = root.codec;
     root.stats.inc(Stat.CxTotal);
-    root.stats.active++;
+    root.stats.activeDelta++;
   }
 
   onNewConnection(): Action {
@@ -319,7 +319,7 @@ export class MetaConnection extends NetworkContext {
   onUpstreamClose(peer: u32): void {}
 
   onDone(): void {
-    this.root.stats.active--;
+    this.root.stats.activeDelta--;
     log(LogLevel.Debug, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.id.toString() +
       " closed: requests=" + this.requests.toString() + " cluster=" + (this.cluster.length > 0 ? this.cluster : "(tcp_proxy default)") +
       " in_flight=" + this.pending.size.toString());

@@ -1,7 +1,7 @@
 // Counters are summed in module memory and flushed to Envoy on the root's tick: one host call
 // per counter that moved, per flush, instead of one per request. Names follow Envoy's style:
 // metaprotocol.<statPrefix>.<name> and metaprotocol.<statPrefix>.route.<route>.<name>.
-import { defineMetric, incrementMetric, recordMetric, MetricType } from "../abi/host";
+import { defineMetric, incrementMetric, MetricType } from "../abi/host";
 
 export const enum Stat {
   CxTotal, RequestTotal, Oneway, ResponseTotal, ResponseError, Heartbeat,
@@ -23,8 +23,12 @@ export class Stats {
   private routeIds: u32[] = [];
   private routeDeltas: i64[] = [];
   private activeId: u32 = 0xffffffff;
-  active: i64 = 0;
-  private lastActive: i64 = -1;
+  /**
+   * Change of downstream_cx_active since the last flush. Flushed as a signed increment, never
+   * recorded: every worker's VM (and a draining root beside a new one) shares the gauge by
+   * name, and proxy_record_metric from each would overwrite the others' count.
+   */
+  activeDelta: i64 = 0;
 
   /** Define every metric (allowed in on_configure, not at start-up). */
   define(prefix: string, routeNames: string[]): void {
@@ -53,6 +57,6 @@ export class Stats {
       const d = unchecked(this.routeDeltas[i]);
       if (d != 0) { incrementMetric(unchecked(this.routeIds[i]), d); unchecked(this.routeDeltas[i] = 0); }
     }
-    if (this.active != this.lastActive) { recordMetric(this.activeId, <u64>this.active); this.lastActive = this.active; }
+    if (this.activeDelta != 0) { incrementMetric(this.activeId, this.activeDelta); this.activeDelta = 0; }
   }
 }
