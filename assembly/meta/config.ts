@@ -5,7 +5,7 @@ import { Metadata } from "./metadata";
 import { KeyValue, WantedKeys } from "./codec";
 import { Regex } from "./regex";
 import { parseJson, JsonValue, JSON_STRING, JSON_OBJECT, JSON_BOOL, jsonKindName } from "./json";
-import { Errors, checkObject, childPath, itemPath, readString, readInt, readList, readObject, quote } from "./config/fields";
+import { Errors, checkObject, childPath, itemPath, readString, readInt, readBool, readList, readObject, quote } from "./config/fields";
 import { parseDuration } from "./config/duration";
 import { clusterNameError } from "./config/cluster";
 import { isIPv4, isIPv6 } from "./config/ip";
@@ -113,6 +113,8 @@ export class PluginConfig {
   maxFrameBytes: i32 = DEFAULT_MAX_FRAME_BYTES;
   onRouteMismatch: i32 = ON_MISMATCH_KEEP;
   statsFlushIntervalMs: u32 = DEFAULT_STATS_FLUSH_INTERVAL_MS;
+  /** Counters per method name (opt-in: every request's method is then decoded). */
+  methodStats: bool = false;
   services: ServiceConfig[] = [];
   /** Every attribute key any match reads (service, route and rate-limit condition matches). */
   requestKeys: WantedKeys = WantedKeys.none();
@@ -124,7 +126,7 @@ export class ConfigResult {
   error: string = "";
 }
 
-const ROOT_FIELDS: string[] = ["statPrefix", "maxFrameBytes", "onRouteMismatch", "statsFlushIntervalMs", "services"];
+const ROOT_FIELDS: string[] = ["statPrefix", "maxFrameBytes", "onRouteMismatch", "statsFlushIntervalMs", "methodStats", "services"];
 const SERVICE_FIELDS: string[] = ["name", "match", "defaultCluster", "routes", "localRateLimit"];
 const SERVICE_MATCH_FIELDS: string[] = ["addresses", "attributes"];
 const MATCH_FIELDS: string[] = ["attributes"];
@@ -163,6 +165,8 @@ export function parsePluginConfig(json: string, defaultStatPrefix: string): Conf
     cfg.maxFrameBytes = <i32>readInt(e, root, "maxFrameBytes", "", false, 16, 1073741824, DEFAULT_MAX_FRAME_BYTES);
     cfg.onRouteMismatch = readMismatch(e, root);
     cfg.statsFlushIntervalMs = <u32>readInt(e, root, "statsFlushIntervalMs", "", false, 10, 60000, DEFAULT_STATS_FLUSH_INTERVAL_MS);
+    cfg.methodStats = readBool(e, root, "methodStats", "", false);
+    if (cfg.methodStats) cfg.requestKeys.add("method");
     const services = readList(e, root, "services", "");
     if (services != null) {
       for (let i = 0; i < services.length && !e.failed; i++) {

@@ -15,6 +15,11 @@ import { MetaRoot } from "./root";
 const FILTER_STATE_CLUSTER = "envoy.tcp_proxy.cluster";
 const LIFESPAN_CONNECTION: u32 = 2;
 
+// A request in flight remembers its route slot and its method-stats slot in one i32.
+@inline function packSlots(route: i32, method: i32): i32 { return ((method + 1) << 16) | ((route + 1) & 0xffff); }
+@inline function routeSlotOf(packed: i32): i32 { return (packed & 0xffff) - 1; }
+@inline function methodSlotOf(packed: i32): i32 { return (packed >>> 16) - 1; }
+
 /** A request answered locally; its error reply replaces the upstream's answer to the probe. */
 class Rejection {
   constructor(public md: Metadata, public error: ErrorType, public message: string) {}
@@ -33,7 +38,7 @@ export class MetaConnection extends NetworkContext {
   private bound: bool = false;
   private service: ServiceConfig | null = null;
   private cluster: string = "";
-  /** request id -> route slot (-1: no route) for two-way requests in flight. */
+  /** request id -> packed route and method slots (see packSlots) for two-way requests in flight. */
   private pending: Map<u64, i32> = new Map<u64, i32>();
   private rejections: Map<u64, Rejection> = new Map<u64, Rejection>();
   private orphans: Rejection[] = [];
@@ -148,6 +153,12 @@ export class MetaConnection extends NetworkContext {
     stats.inc(Stat.RequestTotal);
     if (type == MessageType.Oneway) stats.inc(Stat.Oneway);
     this.requests++;
+    let methodSlot = -1;
+    if (this.cfg.methodStats) {
+      const m = md.getAttribute("method");
+      methodSlot = stats.methodSlot(m != null ? m : "unknown");
+      stats.incMethodRequest(methodSlot);
+    }
 
     let route: Route | null = null;
     if (!this.bound) {
@@ -177,7 +188,7 @@ export class MetaConnection extends NetworkContext {
     }
     const slot = route != null ? this.root.slotOf(route) : -1;
     stats.incRoute(slot);
-    if (type == MessageType.Request) this.pending.set(md.requestId, slot);
+    if (type == MessageType.Request) this.pending.set(md.requestId, packSlots(slot, methodSlot));
 
     loop.repl.clear();
     const held = this.held;
@@ -265,8 +276,10 @@ export class MetaConnection extends NetworkContext {
     stats.inc(Stat.ResponseTotal);
     if (md.responseStatus == ResponseStatus.Error || md.messageType == MessageType.Error) stats.inc(Stat.ResponseError);
     if (!this.pending.has(id)) { stats.inc(Stat.UnmatchedResponse); return Verdict.Keep; }
-    const slot = this.pending.get(id);
+    const packed = this.pending.get(id);
     this.pending.delete(id);
+    if (md.responseStatus == ResponseStatus.Error || md.messageType == MessageType.Error) stats.incMethodError(methodSlotOf(packed));
+    const slot = routeSlotOf(packed);
     if (slot < 0) return Verdict.Keep;
     const route = this.root.routeAt(slot);
     if (route.responseMutation.length == 0) return Verdict.Keep;

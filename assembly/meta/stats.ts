@@ -17,6 +17,9 @@ const NAMES: string[] = [
   "mutation_applied", "mutation_unsupported", "response_unmatched", "request_truncated", "downstream_cx_passthrough",
 ];
 
+/** Distinct method names with their own counters, per VM. */
+export const MAX_METHODS = 256;
+
 export class Stats {
   private ids: StaticArray<u32> = new StaticArray<u32>(<i32>Stat.Count);
   private deltas: StaticArray<i64> = new StaticArray<i64>(<i32>Stat.Count);
@@ -33,6 +36,7 @@ export class Stats {
   /** Define every metric (allowed in on_configure, not at start-up). */
   define(prefix: string, routeNames: string[]): void {
     const base = "metaprotocol." + prefix + ".";
+    this.base = base;
     for (let i = 0; i < <i32>Stat.Count; i++) {
       unchecked(this.ids[i] = defineMetric(MetricType.Counter, base + NAMES[i]));
     }
@@ -45,6 +49,39 @@ export class Stats {
     }
   }
 
+  // Per-method counters (config methodStats): defined when a method is first seen. Method
+  // names come from clients, so at most MAX_METHODS get their own counters per VM; the rest
+  // share "other", keeping Envoy's stat count bounded.
+  private base: string = "";
+  private methodSlots: Map<string, i32> = new Map<string, i32>();
+  private methodIds: u32[] = [];
+  private methodDeltas: i64[] = [];
+  private otherSlot: i32 = -1;
+
+  /** The slot of a method's two counters (request_total, response_error), defining them once. */
+  methodSlot(method: string): i32 {
+    if (this.methodSlots.has(method)) return this.methodSlots.get(method);
+    if (this.methodSlots.size >= MAX_METHODS) {
+      if (this.otherSlot < 0) this.otherSlot = this.defineMethod("other");
+      return this.otherSlot;
+    }
+    const slot = this.defineMethod(method.replaceAll(".", "_"));
+    this.methodSlots.set(method, slot);
+    return slot;
+  }
+
+  private defineMethod(name: string): i32 {
+    const slot = this.methodIds.length;
+    this.methodIds.push(defineMetric(MetricType.Counter, this.base + "method." + name + ".request_total"));
+    this.methodIds.push(defineMetric(MetricType.Counter, this.base + "method." + name + ".response_error"));
+    this.methodDeltas.push(0);
+    this.methodDeltas.push(0);
+    return slot;
+  }
+
+  incMethodRequest(slot: i32): void { if (slot >= 0) unchecked(this.methodDeltas[slot] += 1); }
+  incMethodError(slot: i32): void { if (slot >= 0) unchecked(this.methodDeltas[slot + 1] += 1); }
+
   @inline inc(s: Stat): void { unchecked(this.deltas[<i32>s] += 1); }
   incRoute(slot: i32): void { if (slot >= 0 && slot < this.routeDeltas.length) unchecked(this.routeDeltas[slot] += 1); }
 
@@ -56,6 +93,10 @@ export class Stats {
     for (let i = 0; i < this.routeDeltas.length; i++) {
       const d = unchecked(this.routeDeltas[i]);
       if (d != 0) { incrementMetric(unchecked(this.routeIds[i]), d); unchecked(this.routeDeltas[i] = 0); }
+    }
+    for (let i = 0; i < this.methodDeltas.length; i++) {
+      const d = unchecked(this.methodDeltas[i]);
+      if (d != 0) { incrementMetric(unchecked(this.methodIds[i]), d); unchecked(this.methodDeltas[i] = 0); }
     }
     if (this.activeDelta != 0) { incrementMetric(this.activeId, this.activeDelta); this.activeDelta = 0; }
   }
