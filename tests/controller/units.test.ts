@@ -58,3 +58,12 @@ test("rendered YAML keeps strings strings for YAML 1.1 readers (kubectl, Istio):
   const text = renderYaml({ objects: [obj] } as any);
   assert.deepEqual(parse(text.replace(/^---\n/, ""), { version: "1.1" }), obj);
 });
+
+test("settings.methodStats turns on per-method counters in every plugin config, and is checked", async () => {
+  const { pluginConfig } = await import("../../controller/src/translate/plugin-config.js");
+  const on = parseSettings("methodStats: true");
+  assert.equal(on.methodStats, true);
+  assert.deepEqual(pluginConfig("dubbo_outbound_20880", [], on), { statPrefix: "dubbo_outbound_20880", methodStats: true });
+  assert.deepEqual(pluginConfig("dubbo_outbound_20880", [], DEFAULT_SETTINGS), { statPrefix: "dubbo_outbound_20880" });
+  assert.throws(() => parseSettings("methodStats: yes please"), /settings\.methodStats: must be true or false/);
+});

@@ -4,7 +4,7 @@ import { parse } from "yaml";
 import { DEFAULT_SETTINGS, type Settings } from "./types.js";
 
 const FAIL = ["FAIL_CLOSE", "FAIL_OPEN", "FAIL_RELOAD"];
-const KNOWN = new Set(["rootNamespace", "clusterDomain", "modules", "failStrategy", "maxEarlyDataBytes", "onRouteMismatch", "maxFrameBytes"]);
+const KNOWN = new Set(["rootNamespace", "clusterDomain", "modules", "failStrategy", "maxEarlyDataBytes", "onRouteMismatch", "maxFrameBytes", "methodStats"]);
 
 export function parseSettings(text: string | undefined, base: Settings = DEFAULT_SETTINGS): Settings {
   const raw = text ? parse(text) ?? {} : {};
@@ -37,6 +37,10 @@ export function mergeSettings(base: Settings, raw: any): Settings {
   if (raw.onRouteMismatch !== undefined) {
     if (raw.onRouteMismatch !== "KEEP" && raw.onRouteMismatch !== "REJECT") throw new Error("settings.onRouteMismatch: must be KEEP or REJECT");
     s.onRouteMismatch = raw.onRouteMismatch;
+  }
+  if (raw.methodStats !== undefined) {
+    if (typeof raw.methodStats !== "boolean") throw new Error("settings.methodStats: must be true or false");
+    s.methodStats = raw.methodStats;
   }
   for (const [p, m] of Object.entries(raw.modules ?? {}) as Array<[string, any]>) {
     if (typeof m?.url !== "string" || !/^(oci|https?|file):\/\//.test(m.url)) throw new Error(`settings.modules.${p}.url: must be an oci://, http(s):// or file:// URL`);

@@ -68,6 +68,8 @@ export interface Settings {
   maxEarlyDataBytes: number;
   onRouteMismatch?: "KEEP" | "REJECT";
   maxFrameBytes?: number;
+  /** per-method counters in every module (plugin config methodStats) */
+  methodStats?: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = {

@@ -74,6 +74,7 @@ export function pluginConfig(statPrefix: string, services: object[], settings: S
   const cfg: Record<string, unknown> = { statPrefix: statPrefix.replace(/[^a-zA-Z0-9_]/g, "_") };
   if (settings.maxFrameBytes !== undefined) cfg.maxFrameBytes = settings.maxFrameBytes;
   if (settings.onRouteMismatch !== undefined) cfg.onRouteMismatch = settings.onRouteMismatch;
+  if (settings.methodStats) cfg.methodStats = true;
   if (services.length) cfg.services = services;
   return cfg;
 }
