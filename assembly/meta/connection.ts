@@ -28,8 +28,8 @@ class Rejection {
 export class MetaConnection extends NetworkContext {
   private cfg: PluginConfig;
   private codec: Codec;
-  private down: FrameLoop = new FrameLoop(BufferType.DownstreamData);
-  private up: FrameLoop = new FrameLoop(BufferType.UpstreamData);
+  private down: FrameLoop;
+  private up: FrameLoop;
   private reqMd: Metadata = new Metadata();
   private rspMd: Metadata = new Metadata();
   /** Heartbeats seen before the connection is bound; forwarded in front of the first request. */
@@ -51,6 +51,8 @@ export class MetaConnection extends NetworkContext {
     super(id);
     this.cfg = root.config;
     this.codec = root.codec;
+    this.down = new FrameLoop(BufferType.DownstreamData, root.scratch);
+    this.up = new FrameLoop(BufferType.UpstreamData, root.scratch);
     root.stats.inc(Stat.CxTotal);
     root.stats.activeDelta++;
   }

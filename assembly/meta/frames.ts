@@ -9,12 +9,27 @@ import { BufferType, Slice, getBuffer, setBuffer } from "../abi/host";
 
 export const enum Verdict { Keep = 0, Replace = 1, Drop = 2 }
 
-export class FrameLoop {
-  tail: ByteBuf = new ByteBuf();
+/** Above this, an emptied tail gives its memory back instead of keeping it for the next frame. */
+const KEEP_TAIL_CAPACITY = 64 << 10;
+
+/**
+ * Buffers a callback uses only while it runs. The VM is single-threaded and data callbacks do
+ * not nest, so one set per plugin serves every connection: memory per idle connection stays
+ * small however large its frames once were.
+ */
+export class Scratch {
   /** Replacement bytes for the current frame, written by the handler when it returns Replace. */
   repl: ByteBuf = new ByteBuf();
-  private out: ByteBuf = new ByteBuf();
-  private slice: Slice = new Slice();
+  out: ByteBuf = new ByteBuf();
+  slice: Slice = new Slice();
+}
+
+export class FrameLoop {
+  /** The held partial frame: the only state kept between callbacks. */
+  tail: ByteBuf = new ByteBuf();
+  repl: ByteBuf;
+  private out: ByteBuf;
+  private slice: Slice;
   // per-callback state
   src: usize = 0;
   srcLen: i32 = 0;
@@ -23,7 +38,11 @@ export class FrameLoop {
   private hadTail: bool = false;
   private size: u32 = 0;
 
-  constructor(private type: BufferType) {}
+  constructor(private type: BufferType, scratch: Scratch) {
+    this.repl = scratch.repl;
+    this.out = scratch.out;
+    this.slice = scratch.slice;
+  }
 
   /** Reads the new bytes (one host call) and joins them to the tail. False if the host refused. */
   begin(size: u32): bool {
@@ -89,13 +108,14 @@ export class FrameLoop {
       this.tail.clear();
       if (tailLen > 0) this.tail.writeBytes(this.src + <usize>this.pos, tailLen);
     }
+    if (this.tail.len == 0 && this.tail.cap > KEEP_TAIL_CAPACITY) this.tail.free();
     this.releaseSlice();
   }
 
   /** Drop everything (broken stream): the buffer is emptied and nothing is kept. */
   discard(): void {
     if (this.size > 0) setBuffer(this.type, 0, this.size, 0, 0);
-    this.tail.clear();
+    this.tail.free();
     this.releaseSlice();
   }
 
@@ -104,7 +124,6 @@ export class FrameLoop {
     this.src = 0; this.srcLen = 0;
   }
 
-  free(): void {
-    this.tail.free(); this.repl.free(); this.out.free(); this.slice.free();
-  }
+  /** Connection end: only the tail is this connection's; the scratch buffers are shared. */
+  free(): void { this.tail.free(); }
 }

@@ -7,10 +7,13 @@ import { PluginConfig, Route, parsePluginConfig } from "./config";
 import { Stats } from "./stats";
 import { RateLimiter } from "./ratelimit";
 import { MetaConnection } from "./connection";
+import { Scratch } from "./frames";
 
 export class MetaRoot extends RootContext {
   config: PluginConfig;
   stats: Stats = new Stats();
+  /** Per-callback buffers shared by all connections of this plugin (see frames.ts). */
+  scratch: Scratch = new Scratch();
   limiter: RateLimiter = new RateLimiter("metaprotocol");
   wanted: WantedKeys = WantedKeys.none();
   noKeys: WantedKeys = WantedKeys.none();
