@@ -5,12 +5,12 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:net";
 import { startHost } from "../../envoy-dev/host/index.ts";
-import { compileFixture, echoServer, client, tmpYaml, yamlFor, waitLog, until, sleep, WASM_DIR, OWN_FIXTURES, type Upstream } from "./helpers.ts";
+import { compileFixture, echoServer, client, tmpYaml, yamlFor, waitLog, until, sleep, WASM_DIR, type Upstream } from "./helpers.ts";
 
 let a: Upstream, b: Upstream;
 before(async () => {
   compileFixture("probe");
-  compileFixture("rules", { dir: OWN_FIXTURES });
+  compileFixture("rules");
   a = await echoServer("A:");
   b = await echoServer("B:");
 });

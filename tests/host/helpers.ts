@@ -8,17 +8,15 @@ import { join, relative } from "node:path";
 
 export const ROOT = new URL("../..", import.meta.url).pathname;
 const FIXTURES = join(ROOT, "tests/fixtures/host");
-export const OWN_FIXTURES = join(ROOT, "tests/host/fixtures");
 export const WASM_DIR = join(tmpdir(), "metaprotocol-host-fixtures");
 
 /**
  * Compiles <dir>/<name>.ts (default tests/fixtures/host) to <WASM_DIR>/<name>.wasm (cached by
  * mtime). tests/host/fixtures holds probes owned by these tests.
  */
-export function compileFixture(name: string, opts: { defaultAbort?: boolean; dir?: string } = {}): string {
+export function compileFixture(name: string, opts: { defaultAbort?: boolean } = {}): string {
   mkdirSync(WASM_DIR, { recursive: true });
-  const dir = opts.dir ?? FIXTURES;
-  const src = join(dir, `${name}.ts`);
+  const src = join(FIXTURES, `${name}.ts`);
   const out = join(WASM_DIR, `${name}.wasm`);
   if (existsSync(out) && statSync(out).mtimeMs > statSync(src).mtimeMs) return out;
   const args = [src, "--config", join(FIXTURES, "asconfig.json"), "--outFile", out];
