@@ -65,6 +65,9 @@ export abstract class Codec {
    * Cut and decode one message from [ptr, ptr+len). `fromDownstream` is true for bytes sent by
    * the client (requests, heartbeats), false for bytes from the server (responses).
    * Fill md (it was reset by the caller). Parse string attributes only as far as `wanted` asks.
+   * When md.continuing is true, the previous call returned WaitForData for this same frame
+   * start and more bytes have arrived: a codec that must scan to find the frame's end may resume
+   * from its own md.codecState (kept across resets) instead of starting over.
    */
   abstract decode(ptr: usize, len: i32, md: Metadata, fromDownstream: bool, wanted: WantedKeys): DecodeStatus;
 

@@ -43,6 +43,9 @@ export class MetaConnection extends NetworkContext {
   private rejections: Map<u64, Rejection> = new Map<u64, Rejection>();
   private orphans: Rejection[] = [];
   private closing: bool = false;
+  /** The last decode in that direction stopped at WaitForData: the next one continues it. */
+  private downWaiting: bool = false;
+  private upWaiting: bool = false;
   private passthrough: bool = false;
   private requests: i32 = 0;
   private mutationWarned: bool = false;
@@ -88,8 +91,10 @@ export class MetaConnection extends NetworkContext {
     const max = this.cfg.maxFrameBytes;
     while (loop.pos < loop.srcLen && !this.closing) {
       md.reset();
+      md.continuing = loop.pos == 0 && this.downWaiting;
       const avail = loop.srcLen - loop.pos;
       const st = this.codec.decode(loop.src + <usize>loop.pos, avail, md, true, this.root.wanted);
+      this.downWaiting = st == DecodeStatus.WaitForData;
       if (st == DecodeStatus.WaitForData) {
         if (md.frameSize > max || avail > max) return this.broken(loop, Stat.FrameTooLarge, "frame of " + (md.frameSize > 0 ? md.frameSize : avail).toString() + " bytes exceeds maxFrameBytes " + max.toString());
         break;
@@ -117,8 +122,10 @@ export class MetaConnection extends NetworkContext {
     const md = this.rspMd;
     while (loop.pos < loop.srcLen) {
       md.reset();
+      md.continuing = loop.pos == 0 && this.upWaiting;
       const avail = loop.srcLen - loop.pos;
       const st = this.codec.decode(loop.src + <usize>loop.pos, avail, md, false, this.root.noKeys);
+      this.upWaiting = st == DecodeStatus.WaitForData;
       if (st == DecodeStatus.WaitForData) {
         if (md.frameSize > this.cfg.maxFrameBytes || avail > this.cfg.maxFrameBytes) return this.broken(loop, Stat.FrameTooLarge, "response frame exceeds maxFrameBytes");
         break;

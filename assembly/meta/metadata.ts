@@ -1,7 +1,20 @@
 // Per-message metadata filled by a codec. One instance per connection direction, reset and
 // reused for every frame, so decoding does not allocate unless rules ask for string values.
 
+/** Scan progress a codec keeps across WaitForData (see Metadata.continuing). */
+export abstract class CodecState {}
+
 export class Metadata {
+  /**
+   * Set by the framework: the previous decode on this connection direction returned
+   * WaitForData for the frame that starts at the same byte, and more bytes have arrived. A
+   * codec that cannot learn the frame length early (unframed Thrift) resumes its scan from
+   * `codecState` instead of rescanning from the start.
+   */
+  continuing: bool = false;
+  /** Owned by the codec; kept across reset(). */
+  codecState: CodecState | null = null;
+
   /** MessageType (see codec.ts). */
   messageType: i32 = 0;
   requestId: u64 = 0;
@@ -27,6 +40,7 @@ export class Metadata {
   private values: string[] = [];
   private count: i32 = 0;
 
+  /** Clears everything but the codec's scan state (and `continuing`, which the framework sets). */
   reset(): void {
     this.messageType = 0; this.requestId = 0; this.headerSize = 0; this.bodySize = 0;
     this.frameSize = 0; this.responseStatus = 0; this.isReply = false; this.operationName = ""; this.error = "";

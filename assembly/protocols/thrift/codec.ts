@@ -15,7 +15,7 @@ import {
 } from "./wire";
 import { u16be } from "../../meta/bytes";
 import { parseMessageHead, replyCarriesException, headType, headSeqid, headNameAt, headNameLen } from "./message";
-import { skipBinary, skipCompact, BINARY_STRUCT, COMPACT_STRUCT } from "./skip";
+import { StructScan } from "./scan";
 import { THEADER_FIXED, parseHeaderPrologue, prologueProtocol, prologueTransforms, walkInfo, wantsHeaders, encodeWithHeaders } from "./theader";
 import { writeExceptionReply, writeEmptyCall } from "./writer";
 
@@ -88,16 +88,28 @@ export class ThriftCodec extends Codec {
     return this.finishMessage(ptr, 4, end, md, proto, wanted);
   }
 
-  /** Unframed: the message ends where its struct ends, so the struct is skipped (bounded). */
+  /**
+   * Unframed: the message ends where its struct ends, so the struct is walked (bounded by
+   * maxFrameBytes). The walk resumes where the last call stopped when the framework continues
+   * the same frame, so a message arriving in many pieces is scanned once.
+   */
   private decodeUnframed(ptr: usize, len: i32, md: Metadata, proto: i32, wanted: WantedKeys): DecodeStatus {
     const avail = len < this.maxFrameBytes ? len : this.maxFrameBytes;
-    const body = parseMessageHead(ptr, 0, avail, proto, this.maxFrameBytes, NEED_MORE);
-    let end = body;
-    if (body >= 0) {
-      end = proto == P_COMPACT
-        ? skipCompact(ptr, body, avail, COMPACT_STRUCT, false, 0, NEED_MORE)
-        : skipBinary(ptr, body, avail, BINARY_STRUCT, 0, NEED_MORE);
+    let state = md.codecState;
+    if (state == null || !(state instanceof StructScan)) { state = new StructScan(); md.codecState = state; }
+    const scan = changetype<StructScan>(state);
+    let end: i32;
+    if (md.continuing && scan.active) {
+      end = scan.run(ptr, avail);
+    } else {
+      const body = parseMessageHead(ptr, 0, avail, proto, this.maxFrameBytes, NEED_MORE);
+      end = body;
+      if (body >= 0) {
+        scan.start(body, proto == P_COMPACT);
+        end = scan.run(ptr, avail);
+      }
     }
+    if (end != NEED_MORE) scan.active = false;
     if (end == MALFORMED) return fail(md, "thrift: malformed unframed message");
     // The scan stops at maxFrameBytes; the framework refuses a longer unfinished message.
     if (end == NEED_MORE) return DecodeStatus.WaitForData;
