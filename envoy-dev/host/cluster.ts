@@ -9,7 +9,6 @@ export class Cluster {
   private rr = 0;
   active = 0;
   constructor(readonly config: ClusterConfig, public endpoints: Endpoint[], private stats: StatsStore) {
-    stats.clusterNames.add(config.name);
     for (const s of ["upstream_cx_total", "upstream_cx_connect_fail", "upstream_cx_connect_timeout", "upstream_cx_none_healthy",
       "upstream_cx_rx_bytes_total", "upstream_cx_tx_bytes_total", "upstream_cx_destroy"]) stats.ensureCounter(this.stat(s));
     stats.ensureGauge(this.stat("upstream_cx_active"));

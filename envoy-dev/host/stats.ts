@@ -20,8 +20,6 @@ export class StatsStore {
   readonly counters = new Map<string, number>();
   readonly gauges = new Map<string, number>();
   readonly histograms = new Map<string, Histogram>();
-  /** Cluster names, so tag extraction can find a cluster name that itself contains dots. */
-  readonly clusterNames = new Set<string>();
 
   inc(name: string, delta = 1): void { this.counters.set(name, (this.counters.get(name) ?? 0) + delta); }
   gaugeAdd(name: string, delta: number): void { this.gauges.set(name, (this.gauges.get(name) ?? 0) + delta); }
@@ -88,12 +86,13 @@ export class StatsStore {
   private promName(name: string): { metric: string; tags: [string, string][] } {
     if (name.startsWith(CUSTOM_PREFIX)) return { metric: sanitize(name.slice(CUSTOM_PREFIX.length)), tags: [] };
     if (name.startsWith("cluster.")) {
+      // Envoy's default extractor takes the first dot-free segment (`cluster.$.**`), so an
+      // Istio name with dots leaves its domain in the metric name, as real Envoy 1.40 prints:
+      // envoy_cluster_default_svc_cluster_local_upstream_cx_total{envoy_cluster_name="outbound|20880|v1|dubbo-demo"}.
+      // (Istio's own bootstrap adds a stats tag that keeps the whole name; plain Envoy does not.)
       const rest = name.slice("cluster.".length);
-      // Longest known cluster name that prefixes the rest (Istio names contain dots).
-      let best = "";
-      for (const c of this.clusterNames) if (rest.startsWith(c + ".") && c.length > best.length) best = c;
-      if (!best) best = rest.slice(0, rest.indexOf("."));
-      return { metric: "envoy_cluster_" + sanitize(rest.slice(best.length + 1)), tags: [["envoy_cluster_name", best]] };
+      const dot = rest.indexOf(".");
+      return { metric: "envoy_cluster_" + sanitize(rest.slice(dot + 1)), tags: [["envoy_cluster_name", rest.slice(0, dot)]] };
     }
     const tcp = /^tcp\.(.*?)\.(\w+)$/.exec(name);
     if (tcp) return { metric: "envoy_tcp_" + sanitize(tcp[2]), tags: [["envoy_tcp_prefix", tcp[1]]] };

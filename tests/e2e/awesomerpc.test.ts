@@ -1,14 +1,15 @@
-// build/awesomerpc.wasm end to end in the local host, the way a protocol author checks a
+// build/awesomerpc.wasm end to end in the local host and real Envoy, the way a protocol author checks a
 // scaffolded module: real awesomerpc peers (envoy-dev/apps/awesomerpc-{client,server}.ts) over
 // loopback sockets, tests/fixtures/awesomerpc/envoy.yaml (cmd 1001 -> v2, cmd 1002 -> v1, any
 // other cmd: no route). awesomerpc has no probe, so a rejected request is answered by the
 // documented fallback (assembly/meta/connection.ts reject(), README "Limits"): with nothing in
 // flight the connection closes at once; with a request in flight the header-only error reply
 // rides on the next upstream callback.
-import { after, before, describe, test } from "node:test";
+import { after, before } from "node:test";
+import { eachProxy, test } from "../support/proxies.ts";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { startHost, type Host } from "../../envoy-dev/host/index.ts";
+import { startProxy, type Proxy } from "../../envoy-dev/proxy/index.ts";
 import { validateBootstrapYaml } from "../../envoy-dev/validate/index.ts";
 import { connectAwesome, encodeFrame, HEADER_SIZE, type AwesomeConnection, type AwesomeFrame } from "../../envoy-dev/apps/awesomerpc-client.ts";
 import { startAwesomeServer, type AwesomeAnswer, type AwesomeServer } from "../../envoy-dev/apps/awesomerpc-server.ts";
@@ -18,7 +19,8 @@ const LISTENER = "awesomerpc_outbound";
 const SVC = "awesome-demo.default.svc.cluster.local";
 const CLUSTERS = { default: `outbound|8090||${SVC}`, v1: `outbound|8090|v1|${SVC}`, v2: `outbound|8090|v2|${SVC}` } as const;
 type Subset = keyof typeof CLUSTERS;
-const P = "metaprotocol.awesome_demo.";
+const P = "metaprotocol_awesome_demo_";
+const clusterStat = (c: string) => `envoy_cluster_upstream_cx_total{envoy_cluster_name="${c}"}`;
 const CMD_V2 = 1001;
 const CMD_V1 = 1002;
 const CMD_NO_ROUTE = 4040;
@@ -31,8 +33,8 @@ const PROMPT_MS = 1500;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe("awesomerpc e2e through the local host", { timeout: 60_000 }, () => {
-  let host: Host;
+eachProxy("awesomerpc e2e", (proxy) => {
+  let host: Proxy;
   const servers = {} as Record<Subset, AwesomeServer>;
   const open: AwesomeConnection[] = [];
 
@@ -41,10 +43,10 @@ describe("awesomerpc e2e through the local host", { timeout: 60_000 }, () => {
     open.push(c);
     return c;
   };
-  const stat = (name: string) => host.stats().get(name) ?? 0;
+  const stat = (name: string) => host.stat(name);
   /** A snapshot of counters, taken after earlier tests' counters had time to flush. */
-  const baseline = async () => { await sleep(200); return new Map(host.stats()); };
-  const delta = (base: Map<string, number>, name: string) => stat(name) - (base.get(name) ?? 0);
+  const baseline = async () => { await sleep(200); return host.stats(); };
+  const delta = async (base: Map<string, number>, name: string) => (await stat(name)) - (base.get(name) ?? 0);
   /** Waits until counter `name` grew by at least n since `base`; returns the growth. */
   const grew = async (base: Map<string, number>, name: string, n: number) =>
     (await host.waitForStat(name, (v) => v - (base.get(name) ?? 0) >= n, STAT_WAIT_MS)) - (base.get(name) ?? 0);
@@ -61,11 +63,10 @@ describe("awesomerpc e2e through the local host", { timeout: 60_000 }, () => {
 
   before(async () => {
     for (const s of Object.keys(CLUSTERS) as Subset[]) servers[s] = await startAwesomeServer({ version: s });
-    host = await startHost({
+    host = await startProxy(proxy, {
       configPath: CONFIG, // as written; only endpoints and ports are overridden
       endpoints: Object.fromEntries((Object.keys(CLUSTERS) as Subset[]).map((s) => [CLUSTERS[s], [{ host: "127.0.0.1", port: servers[s].port }]])),
       listenerPorts: { [LISTENER]: 0 },
-      adminPort: 0,
     });
   });
 
@@ -106,14 +107,14 @@ describe("awesomerpc e2e through the local host", { timeout: 60_000 }, () => {
     assert.equal(servers.v1.connections, 1);
 
     assert.equal(await grew(base, P + "response_total", 5), 5);
-    assert.equal(delta(base, P + "request_total"), 5);
-    assert.equal(delta(base, P + "route.cmd1001-v2.request_total"), 2);
-    assert.equal(delta(base, P + "route.cmd1002-v1.request_total"), 3);
-    assert.equal(delta(base, P + "route_mismatch"), 1);
-    assert.equal(delta(base, P + "route_not_found"), 0);
-    assert.equal(delta(base, `cluster.${CLUSTERS.v2}.upstream_cx_total`), 2);
-    assert.equal(delta(base, `cluster.${CLUSTERS.v1}.upstream_cx_total`), 1);
-    assert.equal(delta(base, `cluster.${CLUSTERS.default}.upstream_cx_total`), 0);
+    assert.equal(await delta(base, P + "request_total"), 5);
+    assert.equal(await delta(base, P + "route_cmd1001_v2_request_total"), 2);
+    assert.equal(await delta(base, P + "route_cmd1002_v1_request_total"), 3);
+    assert.equal(await delta(base, P + "route_mismatch"), 1);
+    assert.equal(await delta(base, P + "route_not_found"), 0);
+    assert.equal(await delta(base, clusterStat(CLUSTERS.v2)), 2);
+    assert.equal(await delta(base, clusterStat(CLUSTERS.v1)), 1);
+    assert.equal(await delta(base, clusterStat(CLUSTERS.default)), 0);
   });
 
   test("(b) 300 pipelined requests on one connection, split at odd byte boundaries, each answered with its own pack_flow", async () => {
@@ -159,10 +160,10 @@ describe("awesomerpc e2e through the local host", { timeout: 60_000 }, () => {
     assert.equal(c.closed, null);
 
     assert.equal(await grew(base, P + "response_total", N + 1), N + 1);
-    assert.equal(delta(base, P + "request_total"), N + 1);
-    assert.equal(delta(base, P + "response_unmatched"), 0);
-    assert.equal(delta(base, P + "request_decoding_error"), 0);
-    assert.equal(delta(base, P + "route_mismatch"), N / 3); // the 1002s on a v2 connection (KEEP)
+    assert.equal(await delta(base, P + "request_total"), N + 1);
+    assert.equal(await delta(base, P + "response_unmatched"), 0);
+    assert.equal(await delta(base, P + "request_decoding_error"), 0);
+    assert.equal(await delta(base, P + "route_mismatch"), N / 3); // the 1002s on a v2 connection (KEEP)
   });
 
   test("(c) no route, nothing in flight, first request: the connection closes promptly, counted", async () => {
@@ -175,10 +176,10 @@ describe("awesomerpc e2e through the local host", { timeout: 60_000 }, () => {
     assert.ok(ms < PROMPT_MS, `closed after ${ms.toFixed(0)} ms`);
     assert.equal(c.bytesReceived, 0, "no bytes: there was nothing for an error reply to ride on");
     assert.equal(await grew(base, P + "route_not_found", 1), 1);
-    assert.equal(delta(base, P + "local_reply"), 1);
-    assert.equal(delta(base, P + "request_total"), 1);
+    assert.equal(await delta(base, P + "local_reply"), 1);
+    assert.equal(await delta(base, P + "request_total"), 1);
     assert.deepEqual(reached(CMD_NO_ROUTE), []);
-    assert.ok(host.logs.some((l) => /RouteNotFound .*protocol has no probe, closing connection/.test(l)), host.logs.slice(-5).join("\n"));
+    assert.ok(host.logs().some((l) => /RouteNotFound .*protocol has no probe, closing connection/.test(l)), host.logs().slice(-5).join("\n"));
   });
 
   test("(c) no route, nothing in flight, on a bound connection: answered requests stay, then it closes promptly", async () => {
@@ -194,7 +195,7 @@ describe("awesomerpc e2e through the local host", { timeout: 60_000 }, () => {
     assert.equal(c.bytesReceived, before);
     assert.equal(c.received.length, 1);
     assert.equal(await grew(base, P + "route_not_found", 1), 1);
-    assert.equal(delta(base, P + "local_reply"), 1);
+    assert.equal(await delta(base, P + "local_reply"), 1);
     assert.deepEqual(reached(CMD_NO_ROUTE), []);
   });
 
@@ -237,10 +238,10 @@ describe("awesomerpc e2e through the local host", { timeout: 60_000 }, () => {
     assert.equal(answer(await c.call(CMD_V1, "after")).servedBy, "v1");
     assert.deepEqual(reached(CMD_NO_ROUTE), []);
     assert.equal(await grew(base, P + "response_total", 3), 3);
-    assert.equal(delta(base, P + "route_not_found"), 1);
-    assert.equal(delta(base, P + "local_reply"), 1);
-    assert.equal(delta(base, P + "request_total"), 4);
-    assert.equal(delta(base, P + "response_unmatched"), 0);
+    assert.equal(await delta(base, P + "route_not_found"), 1);
+    assert.equal(await delta(base, P + "local_reply"), 1);
+    assert.equal(await delta(base, P + "request_total"), 4);
+    assert.equal(await delta(base, P + "response_unmatched"), 0);
   });
 
   test("(c) two no-route requests behind an in-flight one in the same write: both replies follow its answer", async () => {
@@ -258,7 +259,7 @@ describe("awesomerpc e2e through the local host", { timeout: 60_000 }, () => {
     assert.deepEqual(c.received.map((f) => f.packFlow), [601, 602, 603]);
     assert.equal(c.closed, null);
     assert.equal(await grew(base, P + "local_reply", 2), 2);
-    assert.equal(delta(base, P + "route_not_found"), 2);
+    assert.equal(await delta(base, P + "route_not_found"), 2);
     assert.deepEqual([...reached(CMD_NO_ROUTE), ...reached(CMD_NO_ROUTE + 1)], []);
   });
 
@@ -295,15 +296,14 @@ describe("awesomerpc e2e through the local host", { timeout: 60_000 }, () => {
     const fresh = await connect();
     assert.equal(answer(await fresh.call(CMD_V1, "fresh")).servedBy, "v1");
     for (const s of Object.values(servers)) assert.deepEqual(s.badInput, [], `${s.version} saw garbage`);
-    assert.equal(stat("wasm.plugin.metaprotocol-awesomerpc.vm_failed"), 0);
-    assert.equal(stat("wasm.plugin.metaprotocol-awesomerpc.fail_closed"), 0);
-    assert.ok(host.logs.some((l) => /bad request frame: awesomerpc: pack_len 7 < 13; closing/.test(l)), host.logs.slice(-5).join("\n"));
-    assert.equal(delta(base, P + "frame_too_large"), 0);
+    assert.deepEqual(host.vmFailures(), []);
+    assert.ok(host.logs().some((l) => /bad request frame: awesomerpc: pack_len 7 < 13; closing/.test(l)), host.logs().slice(-5).join("\n"));
+    assert.equal(await delta(base, P + "frame_too_large"), 0);
   });
 
   test("every connection is accounted for once the clients are gone", async () => {
     for (const c of open) await c.close();
     await host.waitForStat(P + "downstream_cx_active", (v) => v === 0, STAT_WAIT_MS);
-    assert.equal(stat(P + "downstream_cx_total"), open.length);
+    assert.equal(await stat(P + "downstream_cx_total"), open.length);
   });
 });

@@ -1,23 +1,24 @@
 // Dubbo heartbeats through build/dubbo.wasm: answered (event flag, status 20, same id, null
 // body), counted as heartbeats, never as requests, never seen by a provider as a call.
 // dubbo2.js sends its heartbeat only every 180 s, so heartbeats here are raw frames.
-import { after, before, describe, test } from "node:test";
+import { after, before } from "node:test";
+import { eachProxy, test } from "../support/proxies.ts";
 import assert from "node:assert/strict";
 import { RawDubboConnection } from "../../envoy-dev/apps/dubbo/raw-connection.ts";
 import { DEMO_SERVICE } from "../../envoy-dev/apps/dubbo/demo-service.ts";
-import { startDubboMesh, type DubboMesh } from "../../envoy-dev/apps/dubbo/local-mesh.ts";
+import { STATS, startDubboMesh, type DubboMesh } from "../../envoy-dev/apps/dubbo/mesh.ts";
 import { within } from "../../envoy-dev/apps/dubbo/deadline.ts";
 
 const allCalls = (mesh: DubboMesh) => Object.values(mesh.providers).flatMap((p) => p.calls);
 
-describe("dubbo e2e: heartbeats", { timeout: 60_000 }, () => {
+eachProxy("dubbo e2e: heartbeats", (proxy) => {
   let mesh: DubboMesh;
-  before(async () => { mesh = await startDubboMesh(); });
+  before(async () => { mesh = await startDubboMesh({ proxy }); });
   after(async () => { await mesh?.close(); });
 
   test("heartbeats around a request are answered and counted apart from requests", async () => {
-    const beats = mesh.counter("metaprotocol.dubbo_demo.heartbeat");
-    const requests = mesh.counter("metaprotocol.dubbo_demo.request_total");
+    const beats = await mesh.counter(STATS + "heartbeat");
+    const requests = await mesh.counter(STATS + "request_total");
     const raw = await RawDubboConnection.connect(mesh.port);
     try {
       const call = await raw.request({ id: 1n, path: DEMO_SERVICE, method: "echo", args: ["between"] });
@@ -42,17 +43,17 @@ describe("dubbo e2e: heartbeats", { timeout: 60_000 }, () => {
   // holds it and forwards it in front of the first request (README, Limits). An idle consumer
   // whose heartbeats go unanswered reconnects after its heartbeat timeout; routing stays exact.
   test("a heartbeat as the very first frame is held, opens no upstream, and is answered once a request binds the connection", async () => {
-    const upstreams = () => [...mesh.host.stats().entries()]
-      .filter(([k]) => k.startsWith("cluster.") && k.endsWith(".upstream_cx_total"))
+    const upstreams = async () => [...(await mesh.proxy.stats()).entries()]
+      .filter(([k]) => k.startsWith("envoy_cluster_upstream_cx_total{"))
       .reduce((a, [, v]) => a + v, 0);
-    const before = upstreams();
+    const before = await upstreams();
     const raw = await RawDubboConnection.connect(mesh.port);
     try {
       let answered = false;
       const hb = raw.heartbeat(99n).then((r) => { answered = true; return r; });
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(answered, false, "a heartbeat before any request must wait for the binding request");
-      assert.equal(upstreams(), before, "no upstream connection may open for a heartbeat alone");
+      assert.equal(await upstreams(), before, "no upstream connection may open for a heartbeat alone");
       const call = await within(raw.request({ id: 100n, path: DEMO_SERVICE, method: "sayHello", args: ["held"] }), 5000, "first request after a held heartbeat");
       assert.equal(call.status, 20);
       assert.match(String(call.value), /from v2/); // the request, not the heartbeat, chose the route

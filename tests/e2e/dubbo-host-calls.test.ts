@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { RawDubboConnection } from "../../envoy-dev/apps/dubbo/raw-connection.ts";
 import { DEMO_SERVICE } from "../../envoy-dev/apps/dubbo/demo-service.ts";
-import { startDubboMesh, type DubboMesh } from "../../envoy-dev/apps/dubbo/local-mesh.ts";
+import { startDubboMesh, type DubboMesh } from "../../envoy-dev/apps/dubbo/mesh.ts";
 
 const DATA_CALLBACKS = ["proxy_on_downstream_data", "proxy_on_upstream_data"];
 const PER_REQUEST_SUSPECTS = ["proxy_increment_metric", "proxy_record_metric", "proxy_get_current_time_nanoseconds", "proxy_log"];
@@ -16,9 +16,10 @@ function diff(a: Map<string, number>, b: Map<string, number>): Map<string, numbe
   return d;
 }
 
-describe("dubbo e2e: host calls per data callback", { timeout: 60_000 }, () => {
+// Only the local host counts ABI calls; Envoy keeps no such count.
+describe("dubbo e2e: host calls per data callback (local host)", { timeout: 60_000 }, () => {
   let mesh: DubboMesh;
-  before(async () => { mesh = await startDubboMesh(); });
+  before(async () => { mesh = await startDubboMesh({ proxy: "local" }); });
   after(async () => { await mesh?.close(); });
 
   test("unchanged frames: one get_buffer_bytes per callback, no rewrite, nothing per request", async () => {
@@ -26,12 +27,12 @@ describe("dubbo e2e: host calls per data callback", { timeout: 60_000 }, () => {
     try {
       // Bind the connection first (that request sets filter state once), then measure.
       await raw.request({ id: 1n, path: DEMO_SERVICE, method: "echo", args: ["bind"] });
-      const before = mesh.host.abiCalls();
+      const before = mesh.proxy.local!.abiCalls();
       for (let i = 0; i < 200; i++) {
         const r = await raw.request({ id: BigInt(2 + i), path: DEMO_SERVICE, method: "echo", args: [`e${i}`] });
         assert.equal(r.status, 20);
       }
-      const d = diff(before, mesh.host.abiCalls());
+      const d = diff(before, mesh.proxy.local!.abiCalls());
       const callbacks = DATA_CALLBACKS.reduce((n, k) => n + (d.get(k) ?? 0), 0);
       assert.ok(callbacks >= 400, `expected a callback per request and per response, got ${callbacks}`);
       assert.equal(d.get("proxy_get_buffer_bytes"), callbacks, "one buffer read per data callback");
@@ -49,9 +50,9 @@ describe("dubbo e2e: host calls per data callback", { timeout: 60_000 }, () => {
     const raw = await RawDubboConnection.connect(mesh.port);
     try {
       await raw.request({ id: 1n, path: DEMO_SERVICE, method: "sayHello", args: ["bind"] });
-      const before = mesh.host.abiCalls();
+      const before = mesh.proxy.local!.abiCalls();
       for (let i = 0; i < 50; i++) await raw.request({ id: BigInt(2 + i), path: DEMO_SERVICE, method: "sayHello", args: [`h${i}`] });
-      const d = diff(before, mesh.host.abiCalls());
+      const d = diff(before, mesh.proxy.local!.abiCalls());
       const callbacks = DATA_CALLBACKS.reduce((n, k) => n + (d.get(k) ?? 0), 0);
       // sayHello has a request and a response mutation: every callback rewrites once.
       assert.equal(d.get("proxy_get_buffer_bytes"), callbacks);

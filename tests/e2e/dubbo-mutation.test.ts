@@ -1,18 +1,19 @@
 // Request and response mutation of the demo route hello-v2 (x-canary=true on the request,
-// x-route=hello-v2 on the response), through build/dubbo.wasm in the local host.
+// x-route=hello-v2 on the response), through build/dubbo.wasm in the local host and real Envoy.
 // dubbo2.js resolves calls with the value only and drops response attachments, so the response
 // mutation is shown twice: from the frames dubbo2.js's own decoder produced (tapped by
 // DubboConsumer), and from a raw socket whose response is decoded with hessian.js.
-import { after, before, describe, test } from "node:test";
+import { after, before } from "node:test";
+import { eachProxy, test } from "../support/proxies.ts";
 import assert from "node:assert/strict";
 import { DubboConsumer } from "../../envoy-dev/apps/dubbo/consumer-client.ts";
 import { RawDubboConnection } from "../../envoy-dev/apps/dubbo/raw-connection.ts";
 import { DEMO_SERVICE } from "../../envoy-dev/apps/dubbo/demo-service.ts";
-import { startDubboMesh, type DubboMesh } from "../../envoy-dev/apps/dubbo/local-mesh.ts";
+import { startDubboMesh, type DubboMesh } from "../../envoy-dev/apps/dubbo/mesh.ts";
 
-describe("dubbo e2e: mutations", { timeout: 60_000 }, () => {
+eachProxy("dubbo e2e: mutations", (proxy) => {
   let mesh: DubboMesh;
-  before(async () => { mesh = await startDubboMesh(); });
+  before(async () => { mesh = await startDubboMesh({ proxy }); });
   after(async () => { await mesh?.close(); });
 
   test("dubbo2.js sayHello: the v2 provider sees x-canary=true, the consumer's decoder sees x-route=hello-v2", async () => {

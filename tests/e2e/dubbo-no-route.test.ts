@@ -1,22 +1,23 @@
 // A request no demo route matches (another interface, a method no rule names) must get a Dubbo
 // error reply at once: Envoy gives a network filter no way to write to the client out of turn
 // (shared/envoy-abi.md), so a reply that waited for unrelated traffic would hang the consumer.
-import { after, before, describe, test } from "node:test";
+import { after, before } from "node:test";
+import { eachProxy, test } from "../support/proxies.ts";
 import assert from "node:assert/strict";
 import { DubboConsumer } from "../../envoy-dev/apps/dubbo/consumer-client.ts";
 import { RawDubboConnection } from "../../envoy-dev/apps/dubbo/raw-connection.ts";
-import { startDubboMesh, type DubboMesh } from "../../envoy-dev/apps/dubbo/local-mesh.ts";
+import { STATS, startDubboMesh, type DubboMesh } from "../../envoy-dev/apps/dubbo/mesh.ts";
 
 const OTHER = "org.apache.dubbo.samples.OtherService";
 const CLIENT_TIMEOUT_S = 30;
 
-describe("dubbo e2e: no route", { timeout: 60_000 }, () => {
+eachProxy("dubbo e2e: no route", (proxy) => {
   let mesh: DubboMesh;
-  before(async () => { mesh = await startDubboMesh(); });
+  before(async () => { mesh = await startDubboMesh({ proxy }); });
   after(async () => { await mesh?.close(); });
 
   test("dubbo2.js: OtherService.echo gets an error reply mentioning the route, long before its timeout", async () => {
-    const notFound = mesh.counter("metaprotocol.dubbo_demo.route_not_found");
+    const notFound = await mesh.counter(STATS + "route_not_found");
     const c = new DubboConsumer({ address: mesh.address, interface: OTHER, timeoutSeconds: CLIENT_TIMEOUT_S });
     try {
       const { res, err, ms } = await c.call("echo", "lost");

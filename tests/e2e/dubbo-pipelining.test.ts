@@ -2,22 +2,23 @@
 // as soon as it is made, and a raw socket sends 100 frames in a single write (so the module
 // cuts many frames out of one callback) and again dribbled in 7-byte pieces (frames split
 // across callbacks). Every answer must come back matched to its own argument.
-import { after, before, describe, test } from "node:test";
+import { after, before } from "node:test";
+import { eachProxy, test } from "../support/proxies.ts";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DubboConsumer } from "../../envoy-dev/apps/dubbo/consumer-client.ts";
 import { RawDubboConnection } from "../../envoy-dev/apps/dubbo/raw-connection.ts";
 import { encodeRequest } from "../../envoy-dev/apps/dubbo/codec.ts";
 import { DEMO_SERVICE } from "../../envoy-dev/apps/dubbo/demo-service.ts";
-import { startDubboMesh, type DubboMesh } from "../../envoy-dev/apps/dubbo/local-mesh.ts";
+import { STATS, startDubboMesh, type DubboMesh } from "../../envoy-dev/apps/dubbo/mesh.ts";
 
-describe("dubbo e2e: pipelining on one connection", { timeout: 60_000 }, () => {
+eachProxy("dubbo e2e: pipelining on one connection", (proxy) => {
   let mesh: DubboMesh;
-  before(async () => { mesh = await startDubboMesh(); });
+  before(async () => { mesh = await startDubboMesh({ proxy }); });
   after(async () => { await mesh?.close(); });
 
   test("dubbo2.js: 200 concurrent echo calls on one connection, each answered with its own argument", async () => {
-    const requests = mesh.counter("metaprotocol.dubbo_demo.request_total");
+    const requests = await mesh.counter(STATS + "request_total");
     const c = new DubboConsumer({ address: mesh.address, timeoutSeconds: 20 });
     try {
       await c.connected;

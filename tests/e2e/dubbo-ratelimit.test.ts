@@ -2,12 +2,13 @@
 // limit gets a Dubbo error reply at once (status 100, server threadpool exhausted: "come back
 // later"), reaches no provider, and is counted. Buckets live in Envoy shared data, so every
 // connection of the listener draws from the same one.
-import { after, before, describe, test } from "node:test";
+import { after, before } from "node:test";
+import { eachProxy, test } from "../support/proxies.ts";
 import assert from "node:assert/strict";
 import { DubboConsumer } from "../../envoy-dev/apps/dubbo/consumer-client.ts";
 import { RawDubboConnection } from "../../envoy-dev/apps/dubbo/raw-connection.ts";
 import { DEMO_SERVICE } from "../../envoy-dev/apps/dubbo/demo-service.ts";
-import { demoPluginConfig, startDubboMesh, type DubboMesh } from "../../envoy-dev/apps/dubbo/local-mesh.ts";
+import { STATS, demoPluginConfig, startDubboMesh, type DubboMesh } from "../../envoy-dev/apps/dubbo/mesh.ts";
 
 const STATUS_THREADPOOL_EXHAUSTED = 100;
 
@@ -20,16 +21,16 @@ function limited(localRateLimit: object): string {
 const callsOf = (mesh: DubboMesh, method: string) =>
   Object.values(mesh.providers).flatMap((p) => p.calls).filter((c) => c.method === method).length;
 
-describe("dubbo e2e: local rate limit, one bucket for the whole listener", { timeout: 60_000 }, () => {
+eachProxy("dubbo e2e: local rate limit, one bucket for the whole listener", (proxy) => {
   let mesh: DubboMesh;
   before(async () => {
-    mesh = await startDubboMesh({ pluginConfig: limited({ tokenBucket: { maxTokens: 3, tokensPerFill: 3, fillInterval: "1h" } }) });
+    mesh = await startDubboMesh({ proxy, pluginConfig: limited({ tokenBucket: { maxTokens: 3, tokensPerFill: 3, fillInterval: "1h" } }) });
   });
   after(async () => { await mesh?.close(); });
 
   test("three calls pass, the fourth gets an over-limit error reply at once, across connections", async () => {
-    const over = mesh.counter("metaprotocol.dubbo_demo.ratelimit_over_limit");
-    const local = mesh.counter("metaprotocol.dubbo_demo.local_reply");
+    const over = await mesh.counter(STATS + "ratelimit_over_limit");
+    const local = await mesh.counter(STATS + "local_reply");
     const a = new DubboConsumer({ address: mesh.address, interface: DEMO_SERVICE, timeoutSeconds: 30 });
     const b = new DubboConsumer({ address: mesh.address, interface: DEMO_SERVICE, timeoutSeconds: 30 });
     try {
@@ -65,10 +66,10 @@ describe("dubbo e2e: local rate limit, one bucket for the whole listener", { tim
   });
 });
 
-describe("dubbo e2e: rate-limit conditions and refill", { timeout: 60_000 }, () => {
+eachProxy("dubbo e2e: rate-limit conditions and refill", (proxy) => {
   let mesh: DubboMesh;
   before(async () => {
-    mesh = await startDubboMesh({ pluginConfig: limited({
+    mesh = await startDubboMesh({ proxy, pluginConfig: limited({
       tokenBucket: { maxTokens: 100, tokensPerFill: 100, fillInterval: "1h" },
       // sayBye has its own, tighter bucket that refills every 2 s.
       conditions: [{ match: { attributes: { method: { exact: "sayBye" } } }, tokenBucket: { maxTokens: 1, tokensPerFill: 1, fillInterval: "2s" } }],
@@ -91,6 +92,6 @@ describe("dubbo e2e: rate-limit conditions and refill", { timeout: 60_000 }, () 
       await c.close();
     }
     assert.equal(callsOf(mesh, "sayBye"), 2);
-    assert.equal(await mesh.host.waitForStat("metaprotocol.dubbo_demo.ratelimit_over_limit", (v) => v >= 1), 1);
+    assert.equal(await mesh.proxy.waitForStat(STATS + "ratelimit_over_limit", (v) => v >= 1), 1);
   });
 });

@@ -1,14 +1,15 @@
-// Method routing and weighted split through build/dubbo.wasm in the local host, with the demo
-// rules of envoy-dev/envoy.yaml: sayHello -> v2, sayBye 20 v1 / 80 v2, DemoService -> v1.
+// Method routing and weighted split through build/dubbo.wasm in the local host and real Envoy,
+// with the demo rules of envoy-dev/envoy.yaml: sayHello -> v2, sayBye 20 v1 / 80 v2, DemoService -> v1.
 // Routing is decided per connection (DESIGN.md "Limits"): each scenario uses its own consumer.
-import { after, before, describe, test } from "node:test";
+import { after, before } from "node:test";
+import { eachProxy, test } from "../support/proxies.ts";
 import assert from "node:assert/strict";
 import { DubboConsumer } from "../../envoy-dev/apps/dubbo/consumer-client.ts";
 import { versionOfAnswer, type DemoMethod } from "../../envoy-dev/apps/dubbo/demo-service.ts";
 import { binomialBounds } from "../../envoy-dev/apps/dubbo/binomial.ts";
-import { demoPluginConfig, startDubboMesh, type DubboMesh } from "../../envoy-dev/apps/dubbo/local-mesh.ts";
+import { STATS, demoPluginConfig, startDubboMesh, type DubboMesh } from "../../envoy-dev/apps/dubbo/mesh.ts";
 
-const MISMATCH = "metaprotocol.dubbo_demo.route_mismatch";
+const MISMATCH = STATS + "route_mismatch";
 
 async function oneCall(mesh: DubboMesh, method: DemoMethod, arg: string) {
   const c = new DubboConsumer({ address: mesh.address, timeoutSeconds: 10 });
@@ -19,9 +20,9 @@ async function oneCall(mesh: DubboMesh, method: DemoMethod, arg: string) {
   }
 }
 
-describe("dubbo e2e: routing (demo rules, onRouteMismatch KEEP)", { timeout: 60_000 }, () => {
+eachProxy("dubbo e2e: routing (demo rules, onRouteMismatch KEEP)", (proxy) => {
   let mesh: DubboMesh;
-  before(async () => { mesh = await startDubboMesh(); });
+  before(async () => { mesh = await startDubboMesh({ proxy }); });
   after(async () => { await mesh?.close(); });
 
   test("sayHello is answered by v2, echo by v1 (one fresh connection each)", async () => {
@@ -35,7 +36,7 @@ describe("dubbo e2e: routing (demo rules, onRouteMismatch KEEP)", { timeout: 60_
   });
 
   test("per-connection limit: after sayHello bound the connection to v2, echo on it still goes to v2 and is counted", async () => {
-    const mismatches = mesh.counter(MISMATCH);
+    const mismatches = await await mesh.counter(MISMATCH);
     const c = new DubboConsumer({ address: mesh.address, timeoutSeconds: 10 });
     try {
       assert.equal((await c.call("sayHello", "first")).res, "Hello first, from v2");
@@ -75,15 +76,15 @@ describe("dubbo e2e: routing (demo rules, onRouteMismatch KEEP)", { timeout: 60_
   });
 });
 
-describe("dubbo e2e: onRouteMismatch REJECT", { timeout: 60_000 }, () => {
+eachProxy("dubbo e2e: onRouteMismatch REJECT", (proxy) => {
   let mesh: DubboMesh;
   before(async () => {
-    mesh = await startDubboMesh({ pluginConfig: JSON.stringify({ ...demoPluginConfig(), onRouteMismatch: "REJECT" }) });
+    mesh = await startDubboMesh({ proxy, pluginConfig: JSON.stringify({ ...demoPluginConfig(), onRouteMismatch: "REJECT" }) });
   });
   after(async () => { await mesh?.close(); });
 
   test("a later echo on a connection bound to v2 gets a Dubbo error reply, reaches no provider, is counted", async () => {
-    const mismatches = mesh.counter(MISMATCH);
+    const mismatches = await await mesh.counter(MISMATCH);
     const c = new DubboConsumer({ address: mesh.address, timeoutSeconds: 10 });
     try {
       assert.equal((await c.call("sayHello", "first")).res, "Hello first, from v2");

@@ -1,12 +1,13 @@
 // A mutation on a transport with no place for headers: framed (and unframed) Thrift frames carry
 // no key/value headers, so a route's requestMutation/responseMutation cannot be applied. The
 // call must still succeed, byte for byte unchanged; each refused frame is counted in
-// mutation_unsupported; the host log gets one warning per connection naming the route, not
+// mutation_unsupported; the proxy log gets one warning per connection naming the route, not
 // one per frame. Apache Thrift's Node library on both ends, through build/thrift.wasm.
-import { after, before, describe, test } from "node:test";
+import { after, before } from "node:test";
+import { eachProxy, test } from "../support/proxies.ts";
 import assert from "node:assert/strict";
 import { connectGreeter, type GreeterConnection, type Reply } from "../../envoy-dev/apps/thrift-client.ts";
-import { CLUSTERS, startThriftMesh, type ThriftMesh } from "../../envoy-dev/apps/thrift/local-mesh.ts";
+import { CLUSTERS, startThriftMesh, type ThriftMesh } from "../../envoy-dev/apps/thrift/mesh.ts";
 import type { ProtocolName, TransportName } from "../../envoy-dev/apps/thrift/stack.ts";
 
 const CALL_BOUND_MS = 5000;
@@ -27,14 +28,14 @@ const RULES = JSON.stringify({
     ],
   }],
 });
-const stat = (name: string) => `metaprotocol.thrift_refused.${name}`;
+const stat = (name: string) => `metaprotocol_thrift_refused_${name}`;
 const STACKS: [TransportName, ProtocolName][] = [["framed", "binary"], ["buffered", "compact"]];
 
 for (const [transport, protocol] of STACKS) {
-  describe(`refused mutations on ${transport}+${protocol}: calls unchanged, counted, logged once per connection`, () => {
+  eachProxy(`refused mutations on ${transport}+${protocol}: calls unchanged, counted, logged once per connection`, (proxy) => {
     let mesh: ThriftMesh;
     const open: GreeterConnection[] = [];
-    before(async () => { mesh = await startThriftMesh(transport, protocol, RULES); });
+    before(async () => { mesh = await startThriftMesh(transport, protocol, { proxy, pluginConfig: RULES }); });
     after(async () => {
       for (const c of open) await c.close();
       await mesh?.close();
@@ -48,19 +49,19 @@ for (const [transport, protocol] of STACKS) {
       let timer: NodeJS.Timeout;
       const limit = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`${method}: no answer within ${CALL_BOUND_MS} ms; ` + JSON.stringify({
-          v1: mesh.servers.v1.calls, v2: mesh.servers.v2.calls, clientErrors: c.errors.map(String), logTail: mesh.host.logs.slice(-5),
+          v1: mesh.servers.v1.calls, v2: mesh.servers.v2.calls, clientErrors: c.errors.map(String), logTail: mesh.proxy.logs().slice(-5),
         }))), CALL_BOUND_MS);
       });
       return Promise.race([c.exchange<T>(method, ...args), limit]).finally(() => clearTimeout(timer));
     };
     /** The bytes the server must have read for what the client sent: framed servers see the frame without its length. */
     const asServerSees = (sent: Buffer) => (transport === "framed" ? sent.subarray(4) : sent).toString("hex");
-    const refusedLines = (from: number) => mesh.host.logs.slice(from).filter((l) => l.includes("mutation_unsupported"));
+    const refusedLines = (from: number) => mesh.proxy.logs().slice(from).filter((l) => l.includes("mutation_unsupported"));
 
     test("requestMutation: every call succeeds unchanged, each counted, one warning per connection", async () => {
-      const base = mesh.stat(stat("mutation_unsupported"));
-      const appliedBase = mesh.stat(stat("mutation_applied"));
-      const logFrom = mesh.host.logs.length;
+      const base = await mesh.stat(stat("mutation_unsupported"));
+      const appliedBase = await mesh.stat(stat("mutation_applied"));
+      const logFrom = mesh.proxy.logs().length;
       const v2Before = mesh.servers.v2.requests.length;
       const conns = [await connect(), await connect()];
       const perConn = [3, 2];
@@ -83,7 +84,7 @@ for (const [transport, protocol] of STACKS) {
         assert.equal(q.infoPairs, null);
       }
       assert.equal(await mesh.waitForCounter(stat("mutation_unsupported"), base, total), total);
-      assert.equal(mesh.stat(stat("mutation_applied")), appliedBase);
+      assert.equal(await mesh.stat(stat("mutation_applied")), appliedBase);
 
       const lines = refusedLines(logFrom);
       assert.equal(lines.length, conns.length, `one warning per connection, got:\n${lines.join("\n")}`);
@@ -98,8 +99,8 @@ for (const [transport, protocol] of STACKS) {
     });
 
     test("responseMutation: replies reach the client unchanged, each counted, one warning for the connection", async () => {
-      const base = mesh.stat(stat("mutation_unsupported"));
-      const logFrom = mesh.host.logs.length;
+      const base = await mesh.stat(stat("mutation_unsupported"));
+      const logFrom = mesh.proxy.logs().length;
       const c = await connect();
       const replies = await Promise.all([call<string>(c, "sayBye", "a"), call<number>(c, "add", 1, 2), call<string>(c, "sayBye", "b")]);
       assert.deepEqual(replies.map((r) => r.value), ["Bye a, from v1", 3, "Bye b, from v1"]);

@@ -1,18 +1,19 @@
-// Apache Thrift's Node library as client and servers, through the local host running
+// Apache Thrift's Node library as client and servers, through the local host and real Envoy running
 // build/thrift.wasm with envoy.yaml's thrift rules (sayHello -> v2; sayBye|add|ping -> v1;
 // anything else: no route). Routing binds per connection on its first request, so each
 // routing scenario uses its own client connection.
-import { after, before, describe, test } from "node:test";
+import { after, before } from "node:test";
+import { eachProxy, test } from "../support/proxies.ts";
 import assert from "node:assert/strict";
 import { connectGreeter, type GreeterConnection } from "../../envoy-dev/apps/thrift-client.ts";
-import { startThriftMesh, type ThriftMesh } from "../../envoy-dev/apps/thrift/local-mesh.ts";
+import { STATS, startThriftMesh, type ThriftMesh } from "../../envoy-dev/apps/thrift/mesh.ts";
 import type { ProtocolName, TransportName } from "../../envoy-dev/apps/thrift/stack.ts";
 
 const CLIENT_TIMEOUT_MS = 20000;
 const STACKS: [TransportName, ProtocolName][] = [["framed", "binary"], ["buffered", "binary"], ["framed", "compact"]];
 
 for (const [transport, protocol] of STACKS) {
-  describe(`thrift e2e: ${transport}+${protocol}`, () => {
+  eachProxy(`thrift e2e: ${transport}+${protocol}`, (proxy) => {
     let mesh: ThriftMesh;
     const open: GreeterConnection[] = [];
     const connect = async () => {
@@ -20,7 +21,7 @@ for (const [transport, protocol] of STACKS) {
       open.push(c);
       return c;
     };
-    before(async () => { mesh = await startThriftMesh(transport, protocol); });
+    before(async () => { mesh = await startThriftMesh(transport, protocol, { proxy }); });
     after(async () => {
       for (const c of open) await c.close();
       await mesh?.close();
@@ -39,7 +40,7 @@ for (const [transport, protocol] of STACKS) {
     });
 
     test("a call no route matches gets a TApplicationException at once, not a hang", async () => {
-      const base = mesh.stat("metaprotocol.thrift_demo.route_not_found");
+      const base = await mesh.stat(STATS + "route_not_found");
       const c = await connect();
       const t0 = performance.now();
       const err: any = await c.unknownToRouter("eve").then(() => null, (e) => e);
@@ -49,7 +50,7 @@ for (const [transport, protocol] of STACKS) {
       assert.equal(err.type, 1); // UNKNOWN_METHOD
       assert.match(err.message, /no route/);
       assert.ok(ms < CLIENT_TIMEOUT_MS / 10, `error after ${ms.toFixed(0)} ms`);
-      assert.equal(await mesh.waitForCounter("metaprotocol.thrift_demo.route_not_found", base, 1), 1);
+      assert.equal(await mesh.waitForCounter(STATS + "route_not_found", base, 1), 1);
       for (const s of Object.values(mesh.servers)) assert.ok(!s.calls.includes("unknownToRouter"), `${s.version} was reached`);
       // The connection stays usable: it was bound to the default cluster by that first request.
       assert.equal(await c.sayBye("eve"), "Bye eve, from default");

@@ -1,13 +1,14 @@
 // THeader end to end: Apache Thrift's Node library (0.24) as client and servers, speaking
 // THeader (TBufferedTransport + THeaderProtocol, inner binary or compact) through the local host
-// running build/thrift.wasm. First the stack alone (no mesh), so a failure below points at the
+// running build/thrift.wasm (and real Envoy). First the stack alone (no mesh), so a failure below points at the
 // module and not at the harness; then envoy.yaml's rules unchanged (method routing, no route);
 // then a pluginConfig that routes by an info header and mutates request and response headers.
-import { after, before, describe, test } from "node:test";
+import { after, before, describe } from "node:test";
+import { eachProxy, test } from "../support/proxies.ts";
 import assert from "node:assert/strict";
 import { connectGreeter, type GreeterConnection, type GreeterOptions, type Reply } from "../../envoy-dev/apps/thrift-client.ts";
 import { startThriftServer } from "../../envoy-dev/apps/thrift-server.ts";
-import { CLUSTERS, startThriftMesh, type ThriftMesh } from "../../envoy-dev/apps/thrift/local-mesh.ts";
+import { STATS, CLUSTERS, startThriftMesh, type ThriftMesh } from "../../envoy-dev/apps/thrift/mesh.ts";
 import { THEADER_PROTOCOL_ID, isTHeaderFrame, type ProtocolName } from "../../envoy-dev/apps/thrift/stack.ts";
 
 const CLIENT_TIMEOUT_MS = 20000;
@@ -45,7 +46,7 @@ function clients(getMesh: () => ThriftMesh) {
     return {
       servers: Object.fromEntries(Object.entries(mesh.servers).map(([k, s]) => [k, s.requests.map((r) => `${r.method}#${r.seqid}`)])),
       clientErrors: open.flatMap((c) => c.errors.map(String)),
-      hostLogTail: mesh.host.logs.slice(-5),
+      hostLogTail: mesh.proxy.logs().slice(-5),
     };
   };
   return {
@@ -93,10 +94,10 @@ describe("THeader stack without the mesh (the harness itself)", () => {
   }
 });
 
-describe("THeader through thrift.wasm with envoy.yaml's rules (no rule names a header)", () => {
+eachProxy("THeader through thrift.wasm with envoy.yaml's rules (no rule names a header)", (proxy) => {
   let mesh: ThriftMesh;
   const cs = clients(() => mesh);
-  before(async () => { mesh = await startThriftMesh("header", "binary"); });
+  before(async () => { mesh = await startThriftMesh("header", "binary", { proxy }); });
   after(async () => { await cs.closeAll(); await mesh?.close(); });
 
   for (const protocol of INNER) {
@@ -125,7 +126,7 @@ describe("THeader through thrift.wasm with envoy.yaml's rules (no rule names a h
     });
 
     test(`a call no route matches gets a THeader TApplicationException at once (${protocol})`, async () => {
-      const base = mesh.stat("metaprotocol.thrift_demo.route_not_found");
+      const base = await mesh.stat(STATS + "route_not_found");
       const defBefore = mesh.servers.default.requests.length;
       const c = await cs.connect(protocol, { "x-tenant": "acme" });
       const t0 = performance.now();
@@ -139,7 +140,7 @@ describe("THeader through thrift.wasm with envoy.yaml's rules (no rule names a h
       assert.ok(r.raw && isTHeaderFrame(r.raw), "the error reply is a THeader frame the client parsed");
       assert.equal(r.raw[14], THEADER_PROTOCOL_ID[protocol], "the error reply keeps the request's inner protocol");
       assert.equal(r.raw.readUInt32BE(8), r.seqid, "the error reply keeps the THeader seqid");
-      assert.equal(await mesh.waitForCounter("metaprotocol.thrift_demo.route_not_found", base, 1), 1);
+      assert.equal(await mesh.waitForCounter(STATS + "route_not_found", base, 1), 1);
       for (const s of Object.values(mesh.servers)) assert.ok(!s.calls.includes("unknownToRouter"), `${s.version} was reached`);
       // The probe that made the reply went to the default cluster, as THeader.
       const probes = mesh.servers.default.requests.slice(defBefore);
@@ -171,21 +172,21 @@ const HEADER_RULES = JSON.stringify({
     ],
   }],
 });
-const stat = (name: string) => `metaprotocol.thrift_th.${name}`;
+const stat = (name: string) => `metaprotocol_thrift_th_${name.replace(/[^A-Za-z0-9_]/g, "_")}`;
 
-describe("THeader through thrift.wasm: routing by an info header, header mutations, pipelining", () => {
+eachProxy("THeader through thrift.wasm: routing by an info header, header mutations, pipelining", (proxy) => {
   let mesh: ThriftMesh;
   const cs = clients(() => mesh);
   before(async () => {
-    mesh = await startThriftMesh("header", "binary", HEADER_RULES, {
-      responseHeaders: { "x-route": "server", "x-app": "greeter" },
+    mesh = await startThriftMesh("header", "binary", {
+      proxy, pluginConfig: HEADER_RULES, responseHeaders: { "x-route": "server", "x-app": "greeter" },
     });
   });
   after(async () => { await cs.closeAll(); await mesh?.close(); });
 
   test("an info header routes: x-tenant=acme sends sayBye to v2; another tenant or none goes by method", async () => {
-    const acmeBase = mesh.stat(stat("route.tenant-acme.request_total"));
-    const v1Base = mesh.stat(stat("route.known-v1.request_total"));
+    const acmeBase = await mesh.stat(stat("route.tenant-acme.request_total"));
+    const v1Base = await mesh.stat(stat("route.known-v1.request_total"));
     const v1Before = mesh.servers.v1.requests.length;
     const acme = await cs.connect("binary", { "x-tenant": "acme" });
     assert.equal((await cs.call(acme, "sayBye", "a")).value, "Bye a, from v2");
@@ -202,8 +203,8 @@ describe("THeader through thrift.wasm: routing by an info header, header mutatio
 
   for (const protocol of INNER) {
     test(`request and response mutations are THeader headers: replaced once, others kept (${protocol})`, async () => {
-      const appliedBase = mesh.stat(stat("mutation_applied"));
-      const unsupportedBase = mesh.stat(stat("mutation_unsupported"));
+      const appliedBase = await mesh.stat(stat("mutation_applied"));
+      const unsupportedBase = await mesh.stat(stat("mutation_unsupported"));
       const v2Before = mesh.servers.v2.requests.length;
       const c = await cs.connect(protocol, { "x-tenant": "acme", "x-canary": "false", "x-keep": "1" });
       const r = await cs.call<string>(c, "sayHello", "mut");
@@ -227,14 +228,14 @@ describe("THeader through thrift.wasm: routing by an info header, header mutatio
       assert.equal(r.raw!.readUInt32BE(0), r.raw!.length - 4);
 
       assert.equal(await mesh.waitForCounter(stat("mutation_applied"), appliedBase, 2), 2);
-      assert.equal(mesh.stat(stat("mutation_unsupported")), unsupportedBase);
+      assert.equal(await mesh.stat(stat("mutation_unsupported")), unsupportedBase);
       assert.deepEqual(c.errors, []);
     });
   }
 
   test("pipelined calls on one THeader connection: each answered with its own result and headers", async () => {
-    const appliedBase = mesh.stat(stat("mutation_applied"));
-    const notFoundBase = mesh.stat(stat("route_not_found"));
+    const appliedBase = await mesh.stat(stat("mutation_applied"));
+    const notFoundBase = await mesh.stat(stat("route_not_found"));
     const v2Before = mesh.servers.v2.requests.length;
     const c = await cs.connect("binary", { "x-tenant": "acme" });
     assert.equal((await cs.call(c, "sayHello", "first")).value, "Hello first, from v2"); // binds to v2

@@ -45,14 +45,13 @@ test("shared data: cas 0 is unconditional, a stale cas is CAS_MISMATCH, per vm_i
   assert.equal(sd.set("vm", "k", b("4"), 0), 0);
 });
 
-test("Prometheus rendering: custom stats without envoy_, cluster names with dots and pipes as tags", () => {
+test("Prometheus rendering: custom stats without envoy_; a cluster tag is the name up to its first dot, as in Envoy 1.40", () => {
   const s = new StatsStore();
-  s.clusterNames.add("outbound|9090||a.b.svc.cluster.local");
   s.inc("cluster.outbound|9090||a.b.svc.cluster.local.upstream_cx_total", 2);
   s.gaugeSet("wasmcustom.metaprotocol.dubbo_demo.active_requests", 3);
   s.inc("wasm.envoy.wasm.runtime.v8.created");
   const p = s.prometheus();
-  assert.match(p, /^# TYPE envoy_cluster_upstream_cx_total counter\nenvoy_cluster_upstream_cx_total\{envoy_cluster_name="outbound\|9090\|\|a\.b\.svc\.cluster\.local"\} 2$/m);
+  assert.match(p, /^# TYPE envoy_cluster_b_svc_cluster_local_upstream_cx_total counter\nenvoy_cluster_b_svc_cluster_local_upstream_cx_total\{envoy_cluster_name="outbound\|9090\|\|a"\} 2$/m);
   assert.match(p, /^# TYPE metaprotocol_dubbo_demo_active_requests gauge\nmetaprotocol_dubbo_demo_active_requests\{\} 3$/m);
   assert.match(p, /^envoy_wasm_envoy_wasm_runtime_v8_created\{\} 1$/m);
   assert.equal(s.snapshot().get("metaprotocol.dubbo_demo.active_requests"), 3);
