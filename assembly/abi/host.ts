@@ -85,6 +85,12 @@ export function getPropertyString(path: string): string | null {
   return b == null ? null : String.UTF8.decode(b);
 }
 
+/** An integer property (8 bytes, little-endian), or `otherwise` when absent. */
+export function getPropertyU64(path: string, otherwise: u64): u64 {
+  const b = getProperty(path);
+  return b == null || b.byteLength != 8 ? otherwise : load<u64>(changetype<usize>(b));
+}
+
 /**
  * Sets Envoy filter state through the foreign function `set_envoy_filter_state`
  * (protobuf SetEnvoyFilterStateArguments{path=1, value=2, span=3}). tcp_proxy reads

@@ -105,6 +105,11 @@ export class ServiceConfig {
 export const ON_MISMATCH_KEEP: i32 = 0;
 export const ON_MISMATCH_REJECT: i32 = 1;
 
+/** tcp_proxy waits for the first request (ON_DOWNSTREAM_DATA, Envoy >= 1.37): it binds the cluster. */
+export const BIND_ON_FIRST_REQUEST: i32 = 0;
+/** tcp_proxy connects at accept (older Envoy): the cluster is bound when the connection opens. */
+export const BIND_ON_CONNECTION: i32 = 1;
+
 export const DEFAULT_MAX_FRAME_BYTES: i32 = 8388608;
 export const DEFAULT_STATS_FLUSH_INTERVAL_MS: u32 = 1000;
 
@@ -112,6 +117,7 @@ export class PluginConfig {
   statPrefix: string = "";
   maxFrameBytes: i32 = DEFAULT_MAX_FRAME_BYTES;
   onRouteMismatch: i32 = ON_MISMATCH_KEEP;
+  bindOn: i32 = BIND_ON_FIRST_REQUEST;
   statsFlushIntervalMs: u32 = DEFAULT_STATS_FLUSH_INTERVAL_MS;
   /** Counters per method name (opt-in: every request's method is then decoded). */
   methodStats: bool = false;
@@ -126,7 +132,7 @@ export class ConfigResult {
   error: string = "";
 }
 
-const ROOT_FIELDS: string[] = ["statPrefix", "maxFrameBytes", "onRouteMismatch", "statsFlushIntervalMs", "methodStats", "services"];
+const ROOT_FIELDS: string[] = ["statPrefix", "maxFrameBytes", "onRouteMismatch", "bindOn", "statsFlushIntervalMs", "methodStats", "services"];
 const SERVICE_FIELDS: string[] = ["name", "match", "defaultCluster", "routes", "localRateLimit"];
 const SERVICE_MATCH_FIELDS: string[] = ["addresses", "attributes"];
 const MATCH_FIELDS: string[] = ["attributes"];
@@ -164,6 +170,7 @@ export function parsePluginConfig(json: string, defaultStatPrefix: string): Conf
     if (!e.failed && !isStatName(cfg.statPrefix)) e.fail("statPrefix", "must match [a-zA-Z0-9_]+, got " + quote(cfg.statPrefix));
     cfg.maxFrameBytes = <i32>readInt(e, root, "maxFrameBytes", "", false, 16, 1073741824, DEFAULT_MAX_FRAME_BYTES);
     cfg.onRouteMismatch = readMismatch(e, root);
+    cfg.bindOn = readBindOn(e, root);
     cfg.statsFlushIntervalMs = <u32>readInt(e, root, "statsFlushIntervalMs", "", false, 10, 60000, DEFAULT_STATS_FLUSH_INTERVAL_MS);
     cfg.methodStats = readBool(e, root, "methodStats", "", false);
     if (cfg.methodStats) cfg.requestKeys.add("method");
@@ -187,6 +194,15 @@ function readMismatch(e: Errors, root: JsonValue): i32 {
   if (v == "REJECT") return ON_MISMATCH_REJECT;
   e.fail("onRouteMismatch", "must be \"KEEP\" or \"REJECT\", got " + quote(v));
   return ON_MISMATCH_KEEP;
+}
+
+function readBindOn(e: Errors, root: JsonValue): i32 {
+  const v = readString(e, root, "bindOn", "", false, false, "FIRST_REQUEST");
+  if (e.failed) return BIND_ON_FIRST_REQUEST;
+  if (v == "FIRST_REQUEST") return BIND_ON_FIRST_REQUEST;
+  if (v == "CONNECTION") return BIND_ON_CONNECTION;
+  e.fail("bindOn", "must be \"FIRST_REQUEST\" or \"CONNECTION\", got " + quote(v));
+  return BIND_ON_FIRST_REQUEST;
 }
 
 function readService(e: Errors, v: JsonValue, path: string, index: i32, keys: WantedKeys): ServiceConfig | null {

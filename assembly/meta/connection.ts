@@ -2,13 +2,13 @@
 // first request, applies limits and mutations, correlates responses, and answers rejected
 // requests with protocol error replies that ride on the upstream's answer to a probe.
 import { Action, NetworkContext } from "../abi/context";
-import { BufferType, LogLevel, StreamType, closeStream, getPropertyString, log, setFilterState } from "../abi/host";
+import { BufferType, LogLevel, StreamType, closeStream, getPropertyString, getPropertyU64, log, setFilterState } from "../abi/host";
 import { Codec, DecodeStatus, ErrorType, MessageType, ResponseStatus, errorTypeName } from "./codec";
 import { Metadata } from "./metadata";
 import { ByteBuf } from "./bytes";
 import { FrameLoop, Verdict } from "./frames";
 import { PluginConfig, Route, ServiceConfig, ON_MISMATCH_REJECT } from "./config";
-import { ipOf, matchRoute, routeSendsTo, selectService } from "./router";
+import { connectionRoute, ipOf, matchRoute, routeSendsTo, selectService } from "./router";
 import { Stat } from "./stats";
 import { MetaRoot } from "./root";
 
@@ -49,6 +49,8 @@ export class MetaConnection extends NetworkContext {
   private passthrough: bool = false;
   private requests: i32 = 0;
   private mutationWarned: bool = false;
+  /** Bound at connection (bindOn CONNECTION) without a service: the first request may claim one by attributes. */
+  private claimByAttributes: bool = false;
 
   constructor(id: u32, private root: MetaRoot) {
     super(id);
@@ -68,8 +70,36 @@ export class MetaConnection extends NetworkContext {
       this.root.stats.inc(Stat.Passthrough);
       return Action.Continue;
     }
+    if (this.root.bindsAtConnection) { this.bindAtConnection(); return Action.Continue; }
     // Hold tcp_proxy back (ON_DOWNSTREAM_DATA) until the first request has picked the cluster.
     return this.root.needsBinding ? Action.Pause : Action.Continue;
+  }
+
+  /**
+   * Older Envoy (no upstream_connect_mode) connects at accept and picks its cluster right after
+   * this callback: bind by the dialed address and the first route that needs no request
+   * attribute (weights apply), else the service's defaultCluster, else tcp_proxy's cluster.
+   * Requests are still matched one by one; one whose route sends elsewhere is a route mismatch.
+   */
+  private bindAtConnection(): void {
+    this.bound = true;
+    let dst: string | null = null;
+    const a = getPropertyString("destination.address");
+    if (a != null) dst = ipOf(a);
+    const svc = selectService(this.cfg, this.reqMd, dst); // no request yet: claims by address only
+    this.service = svc;
+    if (svc == null) { this.claimByAttributes = true; return; }
+    const route = connectionRoute(svc);
+    let cluster = route != null ? route.pickCluster(this.root.random()) : "";
+    if (cluster.length == 0) cluster = svc.defaultCluster;
+    this.setCluster(cluster);
+  }
+
+  private setCluster(cluster: string): void {
+    if (cluster.length == 0) return;
+    const s = setFilterState(FILTER_STATE_CLUSTER, cluster, LIFESPAN_CONNECTION);
+    if (s != 0) log(LogLevel.Warn, "metaprotocol: set_envoy_filter_state failed (" + s.toString() + "); tcp_proxy keeps its own cluster");
+    else this.cluster = cluster;
   }
 
   private dialedOneOfOurs(): bool {
@@ -170,6 +200,12 @@ export class MetaConnection extends NetworkContext {
     }
 
     let route: Route | null = null;
+    if (this.claimByAttributes) {
+      // Bound at connection to tcp_proxy's cluster; the request's attributes pick the service
+      // whose policies (limits, mutations, error replies) apply. The cluster cannot change.
+      this.claimByAttributes = false;
+      this.service = selectService(this.cfg, md, null);
+    }
     if (!this.bound) {
       route = this.bind(md);
     } else if (this.service != null) {
@@ -230,11 +266,7 @@ export class MetaConnection extends NetworkContext {
     const route = matchRoute(svc, md);
     let cluster = route != null ? route.pickCluster(this.root.random()) : "";
     if (cluster.length == 0) cluster = svc.defaultCluster;
-    if (cluster.length > 0) {
-      const s = setFilterState(FILTER_STATE_CLUSTER, cluster, LIFESPAN_CONNECTION);
-      if (s != 0) log(LogLevel.Warn, "metaprotocol: set_envoy_filter_state failed (" + s.toString() + "); tcp_proxy keeps its own cluster");
-      else this.cluster = cluster;
-    }
+    this.setCluster(cluster);
     return route;
   }
 
@@ -306,14 +338,14 @@ export class MetaConnection extends NetworkContext {
     this.root.stats.inc(Stat.MutationUnsupported);
     if (this.mutationWarned) return;
     this.mutationWarned = true;
-    log(LogLevel.Warn, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.id.toString() + ": route '" + route +
+    log(LogLevel.Warn, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.connectionName() + ": route '" + route +
       "' has a " + direction + " mutation but this " + this.codec.name() + " frame has no place for it; forwarded unchanged (counted in mutation_unsupported)");
   }
 
   /** A broken frame closes this connection only; it is counted and logged, nothing traps. */
   private broken(loop: FrameLoop, stat: Stat, why: string): Action {
     this.root.stats.inc(stat);
-    log(LogLevel.Warn, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.id.toString() + ": " + why + "; closing");
+    log(LogLevel.Warn, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.connectionName() + ": " + why + "; closing");
     loop.discard();
     this.closing = true;
     this.root.endCallback();
@@ -328,7 +360,7 @@ export class MetaConnection extends NetworkContext {
   private onClientEnd(loop: FrameLoop): void {
     if (loop.tail.len > 0) {
       this.root.stats.inc(Stat.RequestTruncated);
-      log(LogLevel.Debug, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.id.toString() +
+      log(LogLevel.Debug, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.connectionName() +
         ": client closed inside a frame (" + loop.tail.len.toString() + " bytes held)");
       loop.tail.clear();
       this.closing = true;
@@ -337,12 +369,21 @@ export class MetaConnection extends NetworkContext {
     }
   }
 
+  /**
+   * The connection as Envoy names it in its own logs ([C<id>]); context ids are per VM, so two
+   * workers' connections can share one. Read only when a line is logged.
+   */
+  private connectionName(): string {
+    const id = getPropertyU64("connection.id", 0);
+    return id != 0 ? id.toString() : "ctx" + this.id.toString();
+  }
+
   onDownstreamClose(peer: u32): void {}
   onUpstreamClose(peer: u32): void {}
 
   onDone(): void {
     this.root.stats.activeDelta--;
-    log(LogLevel.Debug, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.id.toString() +
+    log(LogLevel.Debug, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.connectionName() +
       " closed: requests=" + this.requests.toString() + " cluster=" + (this.cluster.length > 0 ? this.cluster : "(tcp_proxy default)") +
       " in_flight=" + this.pending.size.toString());
     this.down.free(); this.up.free(); this.held.free();

@@ -3,7 +3,7 @@
 import { NetworkContext, RootContext } from "../abi/context";
 import { BufferType, LogLevel, bufferString, log, nowNanos, setTickPeriod, getPropertyString } from "../abi/host";
 import { Codec, WantedKeys } from "./codec";
-import { PluginConfig, Route, parsePluginConfig } from "./config";
+import { BIND_ON_CONNECTION, PluginConfig, Route, parsePluginConfig } from "./config";
 import { Stats } from "./stats";
 import { RateLimiter } from "./ratelimit";
 import { MetaConnection } from "./connection";
@@ -17,7 +17,10 @@ export class MetaRoot extends RootContext {
   limiter: RateLimiter = new RateLimiter("metaprotocol");
   wanted: WantedKeys = WantedKeys.none();
   noKeys: WantedKeys = WantedKeys.none();
+  /** The first request picks the cluster, so tcp_proxy is held back until it has (ON_DOWNSTREAM_DATA). */
   needsBinding: bool = false;
+  /** tcp_proxy connects at accept (bindOn CONNECTION): the cluster is picked in on_new_connection. */
+  bindsAtConnection: bool = false;
   needsAddresses: bool = false;
   /** Every service is identified by address only: a connection to another address is not ours. */
   addressesOnly: bool = false;
@@ -83,6 +86,8 @@ export class MetaRoot extends RootContext {
       }
     }
     this.routes = bySlot;
+    this.bindsAtConnection = cfg.bindOn == BIND_ON_CONNECTION && cfg.services.length > 0;
+    if (this.bindsAtConnection) this.needsBinding = false;
     this.stats.define(cfg.statPrefix, names);
     setTickPeriod(cfg.statsFlushIntervalMs);
     log(LogLevel.Info, "metaprotocol: " + this.codec.name() + " configured: " + cfg.services.length.toString() +

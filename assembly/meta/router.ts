@@ -32,6 +32,19 @@ export function matchRoute(svc: ServiceConfig, md: Metadata): Route | null {
   return null;
 }
 
+/**
+ * The route a connection takes before any request is seen (bindOn CONNECTION): the first route
+ * that needs no request attribute. Null when every route does.
+ */
+export function connectionRoute(svc: ServiceConfig): Route | null {
+  const routes = svc.routes;
+  for (let i = 0; i < routes.length; i++) {
+    const r = unchecked(routes[i]);
+    if (r.match.isEmpty()) return r;
+  }
+  return null;
+}
+
 /** The cluster a route sends to, "" meaning "the connection's own (tcp_proxy) cluster". */
 export function routeSendsTo(r: Route, cluster: string): bool {
   if (r.clusters.length == 0) return true;

@@ -2,6 +2,7 @@
 // per counter that moved, per flush, instead of one per request. Names follow Envoy's style:
 // metaprotocol.<statPrefix>.<name> and metaprotocol.<statPrefix>.route.<route>.<name>.
 import { defineMetric, incrementMetric, MetricType } from "../abi/host";
+import { MethodNames } from "./method-names";
 
 export const enum Stat {
   CxTotal, RequestTotal, Oneway, ResponseTotal, ResponseError, Heartbeat,
@@ -17,7 +18,7 @@ const NAMES: string[] = [
   "mutation_applied", "mutation_unsupported", "response_unmatched", "request_truncated", "downstream_cx_passthrough",
 ];
 
-/** Distinct method names with their own counters, per VM. */
+/** Distinct method names with their own counters, for the whole proxy (all worker VMs). */
 export const MAX_METHODS = 256;
 
 export class Stats {
@@ -37,6 +38,7 @@ export class Stats {
   define(prefix: string, routeNames: string[]): void {
     const base = "metaprotocol." + prefix + ".";
     this.base = base;
+    this.methodNames = new MethodNames(base, MAX_METHODS);
     for (let i = 0; i < <i32>Stat.Count; i++) {
       unchecked(this.ids[i] = defineMetric(MetricType.Counter, base + NAMES[i]));
     }
@@ -50,9 +52,11 @@ export class Stats {
   }
 
   // Per-method counters (config methodStats): defined when a method is first seen. Method
-  // names come from clients, so at most MAX_METHODS get their own counters per VM; the rest
-  // share "other", keeping Envoy's stat count bounded.
+  // names come from clients, so at most MAX_METHODS get their own counters in the whole proxy
+  // (claimed in shared data, see method-names.ts); the rest share "other", keeping Envoy's stat
+  // count bounded whatever the number of workers.
   private base: string = "";
+  private methodNames: MethodNames | null = null;
   private methodSlots: Map<string, i32> = new Map<string, i32>();
   private methodIds: u32[] = [];
   private methodDeltas: i64[] = [];
@@ -61,7 +65,7 @@ export class Stats {
   /** The slot of a method's two counters (request_total, response_error), defining them once. */
   methodSlot(method: string): i32 {
     if (this.methodSlots.has(method)) return this.methodSlots.get(method);
-    if (this.methodSlots.size >= MAX_METHODS) {
+    if (this.methodSlots.size >= MAX_METHODS || !this.methodNames!.claim(method)) {
       if (this.otherSlot < 0) this.otherSlot = this.defineMethod("other");
       return this.otherSlot;
     }

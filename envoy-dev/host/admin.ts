@@ -15,7 +15,7 @@ export function startAdmin(address: string, port: number, stats: StatsStore, clu
       case "/stats": return send(200, stats.text());
       case "/stats/prometheus": return send(200, stats.prometheus(), "text/plain; version=0.0.4; charset=UTF-8");
       case "/ready": return send(200, "LIVE\n");
-      case "/clusters": return send(200, clusters.text(stats));
+      case "/clusters": return send(200, clusters.text());
       default: return send(404, `${path}: not served by the local host (try /stats, /stats/prometheus, /ready, /clusters)\n`);
     }
   });

@@ -14,6 +14,12 @@ export class ByteQueue {
   take(): Buffer { const d = this.data; this.data = Buffer.alloc(0); return d; }
 }
 
+/**
+ * A network data buffer outside its callback: Envoy's Context::getBuffer still hands out its
+ * wrapper (around no buffer), so a read is OK and empty and a write is BAD_ARGUMENT.
+ */
+export const NO_DATA: DataBuffer = { bytes: () => new Uint8Array(0), set: () => Status.BAD_ARGUMENT };
+
 /** start == 0: drain `length` then prepend; start >= size: append; otherwise BAD_ARGUMENT. */
 export function mutableBuffer(q: ByteQueue): DataBuffer {
   return {

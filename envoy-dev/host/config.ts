@@ -16,6 +16,8 @@ export interface WasmFilterConfig {
   configuration: string;
   vmConfiguration: string;
   failurePolicy: FailurePolicy;
+  /** FAIL_RELOAD waits this long (plus up to half again, jittered) after the last load. */
+  reloadBaseMs: number;
 }
 export interface TcpProxyConfig {
   statPrefix: string;
@@ -40,6 +42,7 @@ export interface ClusterConfig {
 }
 export interface HostConfig {
   admin: { address: string; port: number } | null;
+  statsFlushMs: number;
   listeners: ListenerConfig[];
   clusters: ClusterConfig[];
 }
@@ -121,7 +124,7 @@ function parseWasm(tc: Obj, path: string): WasmFilterConfig {
   if (tc["@type"] !== WASM_TYPE) fail(`${path}.@type`, `expected ${WASM_TYPE}`);
   const cp = `${path}.config`;
   const c = obj(tc.config, cp);
-  only(c, cp, ["name", "root_id", "vm_config", "configuration", "failure_policy"]);
+  only(c, cp, ["name", "root_id", "vm_config", "configuration", "failure_policy", "reload_config"]);
   const vp = `${cp}.vm_config`;
   const vm = obj(c.vm_config, vp);
   only(vm, vp, ["vm_id", "runtime", "code", "configuration"]);
@@ -138,6 +141,15 @@ function parseWasm(tc: Obj, path: string): WasmFilterConfig {
   if (!["FAIL_CLOSED", "FAIL_OPEN", "FAIL_RELOAD"].includes(policy)) {
     fail(`${cp}.failure_policy`, `unknown policy ${policy} (FAIL_CLOSED, FAIL_OPEN or FAIL_RELOAD)`);
   }
+  let reloadBaseMs = 1000; // Envoy's default reload_config.backoff.base_interval
+  if (c.reload_config !== undefined) {
+    const rp = `${cp}.reload_config`;
+    const rc = obj(c.reload_config, rp);
+    only(rc, rp, ["backoff"]);
+    const bo = obj(rc.backoff, `${rp}.backoff`);
+    only(bo, `${rp}.backoff`, ["base_interval"]);
+    if (bo.base_interval !== undefined) reloadBaseMs = durationMs(bo.base_interval, `${rp}.backoff.base_interval`);
+  }
   return {
     pluginName: str(c, "name", cp, false) ?? "",
     rootId: str(c, "root_id", cp, false) ?? "",
@@ -147,6 +159,7 @@ function parseWasm(tc: Obj, path: string): WasmFilterConfig {
     configuration: stringValue(c.configuration, `${cp}.configuration`),
     vmConfiguration: stringValue(vm.configuration, `${vp}.configuration`),
     failurePolicy: policy as FailurePolicy,
+    reloadBaseMs,
   };
 }
 
@@ -251,7 +264,7 @@ export function parseConfig(text: string, source = "config"): HostConfig {
   const root = obj(doc, "(root)");
   for (const k of Object.keys(root)) {
     // node (id/cluster) only names the proxy; it changes no behaviour, so it is accepted.
-    if (!["admin", "static_resources", "node"].includes(k)) fail(k, "field is not supported by the local host");
+    if (!["admin", "static_resources", "node", "stats_flush_interval"].includes(k)) fail(k, "field is not supported by the local host");
   }
   let admin: HostConfig["admin"] = null;
   if (root.admin !== undefined) {
@@ -275,7 +288,9 @@ export function parseConfig(text: string, source = "config"): HostConfig {
     if (cseen.has(c.name)) fail(`static_resources.clusters[${i}].name`, `duplicate cluster name ${c.name}`);
     cseen.add(c.name);
   });
-  return { admin, listeners, clusters };
+  // Envoy publishes histograms to the admin endpoint on each stats flush (default every 5 s).
+  const statsFlushMs = root.stats_flush_interval === undefined ? 5000 : durationMs(root.stats_flush_interval, "stats_flush_interval");
+  return { admin, listeners, clusters, statsFlushMs };
 }
 
 export function loadConfig(path: string): HostConfig {

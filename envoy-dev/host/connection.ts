@@ -132,17 +132,28 @@ export class Connection {
     }
   }
 
-  /** Envoy Connection::write: write filters see the buffer first; StopIteration keeps it. */
+  /**
+   * Envoy Connection::write: write filters see the buffer first; StopIteration keeps it. A filter
+   * that closes the connection (FilterManagerImpl::onWrite checks state != Open) stops the pass,
+   * so none of that write's bytes reach the client.
+   */
   write(buf: ByteQueue, endStream: boolean): void {
     if (this.state !== "open") return;
     for (let i = this.writeFilters.length - 1; i >= 0; i--) {
       if (this.writeFilters[i].onWrite(buf, endStream) === STOP) return;
-      if (this.isClosed()) return; // a filter may have closed the connection
+      if (this.state !== "open") return;
     }
     const data = buf.take();
-    if (this.isClosed() || this.wroteEnd) return;
+    if (this.wroteEnd) return;
     if (data.length && !this.socket.write(data)) for (const cb of this.writeDrainListeners) cb(true);
-    if (endStream) { this.wroteEnd = true; this.socket.end(); }
+    if (endStream) {
+      this.wroteEnd = true;
+      // Envoy closes a connection whose both sides are half-closed as it finishes the write
+      // (ConnectionImpl::onWriteReady, closeConnectionImmediately): a LocalClose when the peer's
+      // FIN came first, as when a client half-closes and tcp_proxy relays the upstream's FIN.
+      if (this.readEnd) this.localClose = true;
+      this.socket.end();
+    }
   }
 
   /** Close; "flush" writes what is queued first (Envoy FlushWrite, 1 s delayed-close bound). */

@@ -90,10 +90,9 @@ export function proxyImports(vm: WasmVm): Record<string, Fn> {
       if (!b) return Status.NOT_FOUND;
       start >>>= 0; max >>>= 0;
       const bytes = b.bytes();
-      if (start > bytes.length) return Status.BAD_ARGUMENT;
-      const len = Math.min(max, bytes.length - start);
-      // Envoy returns OK and writes nothing when there is nothing to copy.
-      if (len === 0) return Status.OK;
+      // cpp-host exports.cc: reads are clamped to the buffer; nothing to copy (start at or past
+      // the end, or max 0) writes 0/0 and returns OK.
+      const len = start >= bytes.length ? 0 : Math.min(max, bytes.length - start);
       return vm.copyOut(bytes.subarray(start, start + len), ptrPtr, sizePtr);
     },
     proxy_set_buffer_bytes(type: number, start: number, length: number, dataPtr: number, dataLen: number): number {

@@ -67,6 +67,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const logs: string[] = [];
   const env = makeEnv(logs, opts.onLog, opts.logLevel ?? 2);
   const stats = env.stats;
+  const statsFlush = setInterval(() => stats.flushHistograms(), cfg.statsFlushMs);
+  statsFlush.unref();
   const clusters = new ClusterManager(cfg.clusters, opts.endpoints, stats);
   const registry = new VmRegistry(env);
   const wasmDir = opts.wasmDir ?? join(REPO, "build");
@@ -77,6 +79,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   let admin: HttpServer | null = null;
 
   const closeAll = async () => {
+    clearInterval(statsFlush);
     for (const s of sockets) s.destroy();
     await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     if (admin) { admin.closeAllConnections(); await new Promise<void>((r) => admin!.close(() => r())); }
@@ -187,7 +190,7 @@ export async function tryConfigure(wasmPath: string, pluginConfigJson: string, r
   const slot = new VmSlot(module, "try-configure", "", env);
   const plugin = new Plugin(slot, {
     pluginName: rootId || "try-configure", rootId, vmId: "try-configure", runtime: "envoy.wasm.runtime.v8",
-    filename: wasmPath, configuration: pluginConfigJson, vmConfiguration: "", failurePolicy: "FAIL_CLOSED",
+    filename: wasmPath, configuration: pluginConfigJson, vmConfiguration: "", failurePolicy: "FAIL_CLOSED", reloadBaseMs: 1000,
   }, "FAIL_CLOSED", env);
   const why = plugin.startRoot(pluginConfigJson);
   if (why) logs.push(`[host] ${why}`);

@@ -1,6 +1,7 @@
 // A Wasm plugin (one filter config): its VM slot (one VM per vm_id + code hash, shared),
 // its root context (vm_start then configure), config updates with Envoy's semantics, and
-// the failure policy applied to new connections once the VM has failed.
+// the failure policy applied to new connections once the VM has failed (Envoy's
+// PluginConfig::createContext and maybeReloadHandleIfNeeded, with their stats).
 import { checkSignatures } from "./wasm-signatures.ts";
 import { createHash } from "node:crypto";
 import type { FailurePolicy, WasmFilterConfig } from "./config.ts";
@@ -62,15 +63,17 @@ export class Plugin {
   root: VmContext | null = null;
   rootVm: WasmVm | null = null;
   private streams = new Map<VmContext, number>();
+  /** When the VM in use was loaded: FAIL_RELOAD backs off from here. */
+  private lastLoad = Date.now();
+  private readonly reloadBaseMs: number;
   constructor(readonly slot: VmSlot, cfg: WasmFilterConfig, readonly policy: FailurePolicy, private env: VmEnv) {
     this.info = { name: cfg.pluginName, rootId: cfg.rootId, vmId: cfg.vmId, configuration: cfg.configuration };
-    for (const s of ["vm_failed", "fail_closed", "fail_open", "vm_reloaded", "config_rejected"]) env.stats.ensureCounter(this.stat(s));
-    slot.vm.onFail.push(() => this.onVmFailed());
+    this.reloadBaseMs = cfg.reloadBaseMs;
+    // Envoy's StatsHandler for a plugin config: wasm.<config name>.*
+    for (const s of ["vm_reload", "vm_reload_backoff", "vm_reload_failure", "vm_reload_success"]) env.stats.ensureCounter(this.stat(s));
   }
 
-  stat(s: string): string { return `wasm.plugin.${this.info.name || this.info.rootId}.${s}`; }
-
-  private onVmFailed(): void { this.env.stats.inc(this.stat("vm_failed")); }
+  stat(s: string): string { return `wasm.${this.info.name}.${s}`; }
 
   /**
    * Creates a root context with `configuration` on the slot's VM: on_context_create,
@@ -90,7 +93,7 @@ export class Plugin {
     const ok = vm.call(root, "proxy_on_configure", [root.id, enc.encode(configuration).length], 1);
     root.configuring = false;
     if (ok === null) return refuse(`proxy_on_configure trapped: ${vm.failReason}`);
-    if (ok === 0) { this.env.stats.inc(this.stat("config_rejected")); return refuse("proxy_on_configure returned false (configuration refused)"); }
+    if (ok === 0) return refuse("proxy_on_configure returned false (configuration refused)");
     const old = this.root, oldVm = this.rootVm;
     this.info = info;
     this.root = root;
@@ -99,16 +102,27 @@ export class Plugin {
     return null;
   }
 
-  /** Decides what a new connection gets, applying the failure policy. */
+  /**
+   * Decides what a new connection gets, applying the failure policy. FAIL_RELOAD loads a fresh
+   * VM once the jittered backoff (base..1.5 x base since the last load) has passed; before
+   * that, new connections meet the failed VM and are closed.
+   */
   admit(): Admission {
     let vm = this.slot.vm;
     if (vm.failed && this.policy === "FAIL_RELOAD") {
-      try {
-        vm = this.slot.reload();
-        vm.onFail.push(() => this.onVmFailed());
-        this.env.stats.inc(this.stat("vm_reloaded"));
-      } catch (e) {
-        vm.logVm(5, `VM reload failed: ${errText(e)}`, null);
+      const interval = this.reloadBaseMs + Math.floor(Math.random() * (this.reloadBaseMs >> 1));
+      const now = Date.now();
+      if (now - this.lastLoad < interval) {
+        this.env.stats.inc(this.stat("vm_reload_backoff"));
+      } else {
+        this.lastLoad = now;
+        try {
+          vm = this.slot.reload();
+          this.env.stats.inc(this.stat("vm_reload_success"));
+        } catch (e) {
+          this.env.stats.inc(this.stat("vm_reload_failure"));
+          vm.logVm(5, `VM reload failed: ${errText(e)}`, null);
+        }
       }
     }
     if (!vm.failed && this.rootVm !== vm) {
@@ -117,9 +131,8 @@ export class Plugin {
       if (why) vm.logVm(4, `plugin restart on the reloaded VM failed: ${why}`, null);
     }
     if (vm.failed || !this.root || this.rootVm !== vm) {
-      if (this.policy === "FAIL_OPEN") { this.env.stats.inc(this.stat("fail_open")); return { kind: "open" }; }
-      this.env.stats.inc(this.stat("fail_closed"));
-      return { kind: "closed" };
+      // FAIL_OPEN leaves the filter out of new connections; the others get a failed context.
+      return this.policy === "FAIL_OPEN" ? { kind: "open" } : { kind: "closed" };
     }
     this.streams.set(this.root, (this.streams.get(this.root) ?? 0) + 1);
     return { kind: "filter", vm, root: this.root };

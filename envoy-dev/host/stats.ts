@@ -5,14 +5,23 @@ export const CUSTOM_PREFIX = "wasmcustom.";
 // Envoy's default histogram bucket bounds.
 const BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
 
+/**
+ * A histogram as Envoy shows it: values are recorded at once but reach the admin endpoint only
+ * on the next stats flush (bootstrap stats_flush_interval, 5 s by default), as in Envoy.
+ */
 export class Histogram {
   counts = new Array<number>(BUCKETS.length).fill(0);
   count = 0;
   sum = 0;
-  record(v: number): void {
-    this.count++;
-    this.sum += v;
-    for (let i = 0; i < BUCKETS.length; i++) if (v <= BUCKETS[i]) this.counts[i]++;
+  private pending: number[] = [];
+  record(v: number): void { this.pending.push(v); }
+  flush(): void {
+    for (const v of this.pending) {
+      this.count++;
+      this.sum += v;
+      for (let i = 0; i < BUCKETS.length; i++) if (v <= BUCKETS[i]) this.counts[i]++;
+    }
+    this.pending = [];
   }
 }
 
@@ -30,6 +39,8 @@ export class StatsStore {
     return h;
   }
   ensureCounter(name: string): void { if (!this.counters.has(name)) this.counters.set(name, 0); }
+  /** Envoy's stats flush: pending histogram values become visible. */
+  flushHistograms(): void { for (const h of this.histograms.values()) h.flush(); }
   ensureGauge(name: string): void { if (!this.gauges.has(name)) this.gauges.set(name, 0); }
 
   /** Flat snapshot with Envoy's user-facing names (wasmcustom. stripped). */
@@ -44,14 +55,17 @@ export class StatsStore {
     return out;
   }
 
-  /** Admin /stats text: "name: value" sorted, histograms as a summary line. */
+  /**
+   * Admin /stats text: "name: value" sorted by name, then histograms. Envoy 1.40 prints the
+   * module's metrics under their full name (wasmcustom.<name>); only /stats/prometheus drops it.
+   */
   text(): string {
     const lines: string[] = [];
-    for (const [k, v] of [...this.counters, ...this.gauges]) lines.push(`${publicName(k)}: ${v}`);
-    for (const [k, h] of this.histograms) {
-      lines.push(`${publicName(k)}: ${h.count ? `count=${h.count} sum=${h.sum}` : "No recorded values"}`);
-    }
-    return lines.sort().join("\n") + "\n";
+    for (const [k, v] of [...this.counters, ...this.gauges]) lines.push(`${k}: ${v}`);
+    const hist: string[] = [];
+    // Envoy prints quantiles here; the local host keeps buckets only, so it prints count and sum.
+    for (const [k, h] of this.histograms) hist.push(`${k}: ${h.count ? `count=${h.count} sum=${h.sum}` : "No recorded values"}`);
+    return [...lines.sort(), ...hist.sort()].join("\n") + "\n";
   }
 
   prometheus(): string {

@@ -112,6 +112,9 @@ export class TcpProxy implements ReadFilter {
   private connectTo(cluster: Cluster, host: string, port: number): void {
     this.stats.inc(cluster.stat("upstream_cx_total"));
     this.stats.gaugeAdd(cluster.stat("upstream_cx_active"), 1);
+    const hs = cluster.hostStats(host, port);
+    hs.cx_total++;
+    hs.cx_active++;
     const up = connect({ host, port, allowHalfOpen: true });
     this.upstream = up;
     const timer = setTimeout(() => {
@@ -136,11 +139,12 @@ export class TcpProxy implements ReadFilter {
     });
     up.on("end", () => this.toDownstream(true));
     up.on("error", () => {
-      if (!this.connected) { clearTimeout(timer); this.stats.inc(cluster.stat("upstream_cx_connect_fail")); }
+      if (!this.connected) { clearTimeout(timer); this.stats.inc(cluster.stat("upstream_cx_connect_fail")); hs.cx_connect_fail++; }
     });
     up.on("close", () => {
       clearTimeout(timer);
       this.stats.gaugeAdd(cluster.stat("upstream_cx_active"), -1);
+      hs.cx_active--;
       this.stats.inc(cluster.stat("upstream_cx_destroy"));
       this.upstream = null;
       this.done = true;

@@ -2,7 +2,7 @@
 // read side (on_new_connection, on_downstream_data) and write side (on_upstream_data),
 // close events, and the failure policy when the VM traps (cpp-host's CHECK_FAIL).
 import { BufferType, PeerType, Status, StreamType } from "./abi.ts";
-import { ByteQueue, mutableBuffer } from "./byte-queue.ts";
+import { ByteQueue, NO_DATA, mutableBuffer } from "./byte-queue.ts";
 import { CONTINUE, STOP, type CloseEvent, type Connection, type FilterStatus, type ReadFilter, type WriteFilter } from "./connection.ts";
 import type { Plugin } from "./plugin.ts";
 import { CLUSTER_FILTER_STATE } from "./tcp-proxy.ts";
@@ -62,16 +62,22 @@ export class WasmNetworkFilter implements ReadFilter, WriteFilter, StreamHost {
   }
 
   /**
-   * A callback's answer. A trap returns 0 (cpp-host returns Word{} after failing the VM), so the
-   * trapping callback itself CONTINUEs; the failure policy applies from the next callback on.
+   * A callback's answer. cpp-host checks for a failed VM again after the call (the second
+   * CHECK_FAIL_NET in ContextBase::onDownstreamData/onUpstreamData): a trapping callback fails
+   * its stream at once, so FAIL_CLOSED forwards none of that callback's bytes.
    */
   private status(r: number | null): FilterStatus {
-    return r === null || r === 0 ? CONTINUE : STOP;
+    if (this.vm?.failed) return this.failStream();
+    return r === 0 ? CONTINUE : STOP;
   }
 
-  /** cpp-host CHECK_FAIL on a failed VM: FAIL_OPEN continues; otherwise close (FlushWrite). */
+  /**
+   * cpp-host CHECK_FAIL on a failed VM: close (FlushWrite) and stop. Its fail-open branch reads
+   * the legacy `fail_open` flag only, which Envoy 1.40 leaves false under failure_policy, so
+   * even FAIL_OPEN closes the connections that were already on the VM (seen in Envoy 1.40);
+   * FAIL_OPEN only lets new connections pass without the filter (Plugin.admit).
+   */
   private failStream(): FilterStatus {
-    if (this.plugin.policy === "FAIL_OPEN") { this.passThrough = true; return CONTINUE; }
     this.conn.close("flush");
     return STOP;
   }
@@ -96,8 +102,8 @@ export class WasmNetworkFilter implements ReadFilter, WriteFilter, StreamHost {
 
   // ---- StreamHost: what the ABI may do on this connection ----
   getBuffer(type: number): DataBuffer | null {
-    if (type === BufferType.DOWNSTREAM_DATA) return this.downstreamData ? mutableBuffer(this.downstreamData) : null;
-    if (type === BufferType.UPSTREAM_DATA) return this.upstreamData ? mutableBuffer(this.upstreamData) : null;
+    if (type === BufferType.DOWNSTREAM_DATA) return this.downstreamData ? mutableBuffer(this.downstreamData) : NO_DATA;
+    if (type === BufferType.UPSTREAM_DATA) return this.upstreamData ? mutableBuffer(this.upstreamData) : NO_DATA;
     return null;
   }
 
@@ -142,7 +148,8 @@ export class WasmNetworkFilter implements ReadFilter, WriteFilter, StreamHost {
   }
 
   closeStream(_type: number): number {
-    this.conn.close("flush");
+    // Envoy defers the close to after the VM call (Context::closeStream, addAfterVmCallAction).
+    this.vm?.addAfterCall(() => this.conn.close("flush"));
     return Status.OK;
   }
 }

@@ -83,7 +83,8 @@ export async function startEnvoy(o: EnvoyOptions): Promise<RealEnvoy> {
   const fail = async (why: string): Promise<never> => {
     child.kill("SIGKILL");
     await exitedP;
-    const tail = logs().slice(-30).join("\n");
+    // Backtrace frames (a crash) say nothing here; the line naming the signal does.
+    const tail = logs().filter((l) => !/backtrace\.h:\d+\] #\d+:/.test(l)).slice(-30).join("\n");
     throw new Error(`Envoy ${version} (${bin}) ${why}\n--- envoy log tail (${logFile}) ---\n${tail}`);
   };
 
@@ -122,17 +123,24 @@ export async function startEnvoy(o: EnvoyOptions): Promise<RealEnvoy> {
       const file = ecdsFiles[listener];
       if (!file) throw new Error(`reconfigure: listener ${listener} was not started with its Wasm config by ECDS (ecdsListeners)`);
       const stat = `extension_config_discovery.network_filter.metaprotocol-${listener}`;
-      const before = await counters(admin, [`${stat}.config_reload`, `${stat}.config_fail`]);
+      const names = [`${stat}.config_reload`, `${stat}.config_fail`, `${stat}.update_attempt`];
+      const before = await counters(admin, names);
       const next = ecdsWithConfig(ecds[file], json);
       next.version_info = String(++ecdsVersion);
       // Envoy watches the file for a rename onto it: write aside, then move into place.
       writeFileSync(`${file}.next`, stringify(next));
       renameSync(`${file}.next`, file);
       const until = Date.now() + 10_000;
+      let attemptSeenAt = 0;
       while (Date.now() < until) {
-        const now = await counters(admin, [`${stat}.config_reload`, `${stat}.config_fail`]);
+        const now = await counters(admin, names);
         if (now[1] > before[1]) return false;
         if (now[0] > before[0]) { ecds[file] = next; return true; }
+        // An update equal to the config in force is read (update_attempt) but neither reloads nor fails.
+        if (now[2] > before[2]) {
+          attemptSeenAt ||= Date.now();
+          if (Date.now() - attemptSeenAt > 300) { ecds[file] = next; return true; }
+        }
         await sleep(20);
       }
       throw new Error(`reconfigure(${listener}): Envoy neither took nor refused the ECDS update within 10 s`);

@@ -1,6 +1,10 @@
 // The proxy under test: the local host (envoy-dev/host, a fast in-process double) or real Envoy
 // (envoy.ts), behind one interface so every end-to-end test runs in both. Both are read the same
 // way, over their admin HTTP endpoint, so the names a test asserts are the names users see.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse, stringify } from "yaml";
 import { startHost, type Host } from "../host/index.ts";
 import { startEnvoy, logTail, runningEnvoys, type RealEnvoy } from "./envoy.ts";
 import { parsePrometheus } from "./prometheus.ts";
@@ -28,6 +32,11 @@ export interface ProxyOptions {
   envoyBin?: string;
   /** Envoy component log levels, e.g. "wasm:debug". */
   componentLogLevel?: string;
+  /**
+   * tcp_proxy as Envoy < 1.37 has it: upstream_connect_mode and max_early_data_bytes removed
+   * (it connects at accept). Pair it with the plugin config's bindOn: CONNECTION.
+   */
+  legacyTcpProxy?: boolean;
   /** Module log lines as they come (local host only; Envoy writes them to its log file). */
   onLog?: (level: number, line: string) => void;
 }
@@ -61,7 +70,8 @@ export interface Proxy {
 // as "abort_action"). Matched loosely on purpose: a false alarm is visible, a miss is not.
 const VM_FAILURE_LOG = /\btrap|unreachable|\babort|vm (has )?failed|failed vm|wasm.*(crash|panic)|RuntimeError|Function: proxy_on_\w+ failed/i;
 
-export async function startProxy(kind: ProxyKind, o: ProxyOptions): Promise<Proxy> {
+export async function startProxy(kind: ProxyKind, opts: ProxyOptions): Promise<Proxy> {
+  const o = opts.legacyTcpProxy ? { ...opts, configPath: withLegacyTcpProxy(opts.configPath) } : opts;
   if (kind === "local") {
     const host = await startHost({
       configPath: o.configPath, endpoints: o.endpoints, listenerPorts: o.listenerPorts, adminPort: 0,
@@ -108,6 +118,23 @@ function wrap(kind: ProxyKind, name: string, listeners: Proxy["listeners"], admi
     vmFailures: () => logs().filter((l) => /wasm/i.test(l) && VM_FAILURE_LOG.test(l)),
   };
   return p;
+}
+
+/** A copy of the bootstrap whose tcp_proxy filters lack the fields Envoy 1.37 added. */
+function withLegacyTcpProxy(path: string): string {
+  const boot = parse(readFileSync(path, "utf8"));
+  for (const l of boot.static_resources?.listeners ?? []) {
+    for (const chain of l.filter_chains ?? []) {
+      for (const f of chain.filters ?? []) {
+        if (f.name !== "envoy.filters.network.tcp_proxy") continue;
+        delete f.typed_config.upstream_connect_mode;
+        delete f.typed_config.max_early_data_bytes;
+      }
+    }
+  }
+  const out = join(mkdtempSync(join(tmpdir(), "metaprotocol-legacy-")), "envoy.yaml");
+  writeFileSync(out, stringify(boot));
+  return out;
 }
 
 /** Log tails of every real Envoy still running: appended to a failing test's message. */

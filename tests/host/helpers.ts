@@ -5,6 +5,7 @@ import { mkdirSync, statSync, writeFileSync, existsSync, mkdtempSync } from "nod
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { startProxy, type Proxy, type ProxyKind, type ProxyOptions } from "../../envoy-dev/proxy/index.ts";
 
 export const ROOT = new URL("../..", import.meta.url).pathname;
 const FIXTURES = join(ROOT, "tests/fixtures/host");
@@ -101,13 +102,15 @@ export interface ListenerSpec {
   wasm?: string; // file name under WASM_DIR
   config?: string;
   failurePolicy?: string;
+  /** reload_config.backoff.base_interval in ms (FAIL_RELOAD). */
+  reloadBaseMs?: number;
   cluster?: string;
   connectMode?: "IMMEDIATE" | "ON_DOWNSTREAM_DATA";
   vmId?: string;
 }
 
 /** One listener (wasm + tcp_proxy, or tcp_proxy only) and STATIC clusters. */
-export function yamlFor(l: ListenerSpec, clusters: Record<string, number[]>, adminPort = 0): string {
+export function yamlFor(l: ListenerSpec, clusters: Record<string, number[]>, adminPort = 0, statsFlushMs?: number): string {
   const name = l.name ?? "probe";
   const wasm = l.wasm ? `
       - name: envoy.filters.network.wasm
@@ -120,7 +123,8 @@ export function yamlFor(l: ListenerSpec, clusters: Record<string, number[]>, adm
               vm_id: ${l.vmId ?? name + "-vm"}
               runtime: envoy.wasm.runtime.v8
               code: { local: { filename: /etc/envoy/wasm/${l.wasm} } }
-            failure_policy: ${l.failurePolicy ?? "FAIL_CLOSED"}
+            failure_policy: ${l.failurePolicy ?? "FAIL_CLOSED"}${l.reloadBaseMs ? `
+            reload_config: { backoff: { base_interval: ${l.reloadBaseMs / 1000}s } }` : ""}
             configuration:
               "@type": type.googleapis.com/google.protobuf.StringValue
               value: ${JSON.stringify(l.config ?? "")}` : "";
@@ -134,7 +138,7 @@ export function yamlFor(l: ListenerSpec, clusters: Record<string, number[]>, adm
       endpoints:
       - lb_endpoints:${ports.map((p) => `
         - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${p} } } }`).join("")}`).join("");
-  return `admin:
+  return `${statsFlushMs ? `stats_flush_interval: ${statsFlushMs / 1000}s\n` : ""}admin:
   address: { socket_address: { address: 127.0.0.1, port_value: ${adminPort} } }
 static_resources:
   listeners:
@@ -152,13 +156,28 @@ static_resources:
 `;
 }
 
+/** Log lines of a proxy (a function) or of the local host (an array). */
+export function logsOf(p: { logs: string[] | (() => string[]) }): string[] {
+  return typeof p.logs === "function" ? p.logs() : p.logs;
+}
+
 /** Waits (bounded) until a log line containing `needle` appears. */
-export async function waitLog(host: { logs: string[] }, needle: string, timeoutMs = 3000): Promise<void> {
+export async function waitLog(p: { logs: string[] | (() => string[]) }, needle: string, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!host.logs.some((l) => l.includes(needle))) {
-    if (Date.now() > deadline) throw new Error(`log line "${needle}" not seen; logs:\n${host.logs.join("\n")}`);
+  while (!logsOf(p).some((l) => l.includes(needle))) {
+    if (Date.now() > deadline) throw new Error(`log line "${needle}" not seen; logs:\n${logsOf(p).slice(-40).join("\n")}`);
     await sleep(10);
   }
+}
+
+/** The module's own log lines (what it passed to proxy_log), without either proxy's prefix. */
+export function moduleLines(p: { logs: string[] | (() => string[]) }, needle: string): string[] {
+  return logsOf(p).map((l) => { const i = l.indexOf(needle); return i < 0 ? null : l.slice(i); }).filter((l): l is string => l !== null);
+}
+
+/** A proxy of `kind` running `yaml` (from yamlFor), modules from WASM_DIR. */
+export function proxyWith(kind: ProxyKind, yaml: string, extra: Partial<ProxyOptions> = {}): Promise<Proxy> {
+  return startProxy(kind, { configPath: tmpYaml(yaml), wasmDir: WASM_DIR, ...extra });
 }
 
 /** Polls a condition every 10 ms, at most timeoutMs. */

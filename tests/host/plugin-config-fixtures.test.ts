@@ -7,6 +7,8 @@ import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { tryConfigure } from "../../envoy-dev/host/index.ts";
+import { proxyKinds } from "../support/proxies.ts";
+import { proxyWith, yamlFor, until } from "./helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const DIR = join(ROOT, "tests/fixtures/plugin-config");
@@ -37,4 +39,27 @@ for (const mod of MODULES) {
       assert.ok(line.includes(`${expect}:`), `${f}: the log line does not name ${expect}: ${line}`);
     }
   });
+}
+
+// The same fixtures through real Envoy: one Envoy per module, each fixture delivered by ECDS as
+// a config update. Envoy takes what on_configure accepts and refuses (config_fail) the rest,
+// keeping the previous config, with the module's log line naming the field.
+if (proxyKinds().includes("envoy")) {
+  for (const mod of MODULES) {
+    test(`${mod}.wasm in Envoy: valid fixtures taken, invalid ones refused naming the field`, async () => {
+      const p = await proxyWith("envoy", yamlFor({ wasm: `${mod}.wasm`, config: readFileSync(join(DIR, valid[0]), "utf8") }, { echo: [1] }),
+        { wasmDir: join(ROOT, "build"), reconfigurable: ["probe"] });
+      try {
+        for (const f of valid) assert.equal(await p.reconfigure("probe", readFileSync(join(DIR, f), "utf8")), true, `${f} refused by Envoy`);
+        for (const f of invalid) {
+          const expect = readFileSync(join(DIR, f.replace(/\.json$/, ".expect")), "utf8").trim();
+          const from = p.logs().length;
+          assert.equal(await p.reconfigure("probe", readFileSync(join(DIR, f), "utf8")), false, `${f} taken by Envoy`);
+          await until(() => p.logs().slice(from).some((l) => l.includes("plugin config refused")), `${f}: the refusal log line`);
+          const line = p.logs().slice(from).find((l) => l.includes("plugin config refused"))!;
+          assert.ok(line.includes(`${expect}:`), `${f}: the log line does not name ${expect}: ${line}`);
+        }
+      } finally { await p.close(); }
+    });
+  }
 }

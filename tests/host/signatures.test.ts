@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tryConfigure } from "../../envoy-dev/host/index.ts";
 import { checkSignatures, functionSignatures } from "../../envoy-dev/host/wasm-signatures.ts";
-import { compileFixture } from "./helpers.ts";
+import { compileFixture, echoServer, proxyWith, yamlFor } from "./helpers.ts";
+import { proxyKinds } from "../support/proxies.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -32,3 +33,16 @@ test("the project's modules have exactly the ABI's types", () => {
     assert.equal(exports.get("proxy_on_context_create"), "(i32, i32) -> nothing", m);
   }
 });
+
+// Real Envoy refuses both modules at load, naming the function and the types (Envoy 1.40).
+if (proxyKinds().includes("envoy")) {
+  test("Envoy refuses the same modules at load", async () => {
+    const up = await echoServer();
+    try {
+      await assert.rejects(proxyWith("envoy", yamlFor({ wasm: "bad-import-signature.wasm" }, { echo: [up.port] })),
+        /import type mismatch: env\.proxy_increment_metric, want: i32 i32 -> i32, but host exports: i32 i64 -> i32/);
+      await assert.rejects(proxyWith("envoy", yamlFor({ wasm: "bad-export-signature.wasm" }, { echo: [up.port] })),
+        /Bad function signature for: proxy_on_tick, want: i32 -> void, but the module exports: i32 -> i32/);
+    } finally { await up.close(); }
+  });
+}

@@ -1,4 +1,5 @@
 import {
+  BIND_ON_FIRST_REQUEST, BIND_ON_CONNECTION,
   parsePluginConfig, PluginConfig, Route, WeightedCluster, StringMatcher,
   MATCH_EXACT, MATCH_PREFIX, MAX_CONFIG_REGEX_INSTRUCTIONS, MATCH_REGEX, MATCH_PRESENT, ON_MISMATCH_KEEP, ON_MISMATCH_REJECT,
 } from "../../assembly/meta/config";
@@ -125,8 +126,10 @@ describe("plugin config: shared fixtures (tests/fixtures/plugin-config)", () => 
     expect(c.statPrefix).toBe("dubbo");
     expect(c.maxFrameBytes).toBe(8388608);
     expect(c.onRouteMismatch).toBe(ON_MISMATCH_KEEP);
+    expect(c.bindOn).toBe(BIND_ON_FIRST_REQUEST);
     expect(c.statsFlushIntervalMs).toBe(1000);
     expect(c.services.length).toBe(0);
+    expect(parsePluginConfig("{\"bindOn\":\"CONNECTION\"}", "dubbo").config!.bindOn).toBe(BIND_ON_CONNECTION);
     expect(c.requestKeys.isEmpty()).toBe(true);
     expect(parsePluginConfig("{}", "thrift").config!.statPrefix).toBe("thrift");
   });
@@ -233,6 +236,7 @@ const REFUSED: string[] = [
   "{\"maxFrameBytes\":1024.5}", "maxFrameBytes: must be an integer between 16 and 1073741824, got a fraction or exponent",
   "{\"statsFlushIntervalMs\":9}", "statsFlushIntervalMs: must be an integer between 10 and 60000, got 9",
   "{\"onRouteMismatch\":\"keep\"}", "onRouteMismatch: must be \"KEEP\" or \"REJECT\", got \"keep\"",
+  "{\"bindOn\":\"ACCEPT\"}", "bindOn: must be \"FIRST_REQUEST\" or \"CONNECTION\", got \"ACCEPT\"",
   "{\"services\":{}}", "services: must be a list, got an object",
   "{\"services\":[1]}", "services[0]: must be an object, got a number",
   "{\"services\":[{\"name\":\"\"}]}", "services[0].name: must not be empty",

@@ -54,6 +54,8 @@ export interface MeshOptions {
   reconfigurable?: boolean;
   /** Envoy worker threads (default 2). */
   concurrency?: number;
+  /** tcp_proxy without upstream_connect_mode (Envoy < 1.37): connects at accept. */
+  legacyTcpProxy?: boolean;
   envoyBin?: string;
   /** Provider log lines, e.g. console.log for the demo. */
   log?: (line: string) => void;
@@ -78,7 +80,7 @@ export async function startDubboMesh(opts: MeshOptions = {}): Promise<DubboMesh>
       listenerPorts: allListenersEphemeral(),
       ...(opts.pluginConfig ? { pluginConfig: { [LISTENER]: opts.pluginConfig } } : {}),
       ...(opts.reconfigurable ? { reconfigurable: [LISTENER] } : {}),
-      concurrency: opts.concurrency, envoyBin: opts.envoyBin,
+      concurrency: opts.concurrency, envoyBin: opts.envoyBin, legacyTcpProxy: opts.legacyTcpProxy,
     });
     const port = proxy.listeners[LISTENER].port;
     return {
