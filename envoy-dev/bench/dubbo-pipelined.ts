@@ -1,4 +1,4 @@
-// `npm run bench`: requests per second through the local host for pipelined Dubbo calls on one
+// `npm run bench:host`: requests per second through the local host for pipelined Dubbo calls on one
 // connection, with and without dubbo.wasm, for rule sets that need more and more parsing.
 // The upstream is a minimal Dubbo responder so that the numbers measure the proxy, not a
 // provider. Each scenario runs BENCH_ROUNDS times (default 7) after a warm-up and reports the

@@ -1,0 +1,3 @@
+module metaprotocol-wasm/bench/dubboload
+
+go 1.22

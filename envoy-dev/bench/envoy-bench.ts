@@ -1,0 +1,157 @@
+// `npm run bench`: pipelined Dubbo calls over many connections through REAL Envoy
+// (--concurrency 1: one worker), for rule sets that need more and more of each frame, against
+// tcp_proxy alone and against Envoy's native generic_proxy with its Dubbo codec (the C++ design
+// Aeraki's MetaProtocol Proxy descends from). Load comes from a Go load generator (with the
+// upstream responder in the same process, so the load side and Envoy get a core each); the same
+// load run with no proxy shows the load side's own ceiling. For every scenario: requests/s,
+// p50/p99 latency, Envoy's CPU per request (from /proc/<pid>/stat), medians of rounds, and ratios
+// to tcp_proxy alone. BENCH_ROUNDS (5), BENCH_SECONDS (3), BENCH_CONNS (16), BENCH_WINDOW (16),
+// BENCH_ONLY (substring of a scenario name) tune it.
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import YAML from "yaml";
+import { startEnvoy, type RealEnvoy } from "../proxy/envoy.ts";
+import { dubboloadBinary } from "./build-load.ts";
+import { requestFrame } from "./frames.ts";
+import { genericProxy } from "./generic-proxy.ts";
+
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
+const ENVOY_YAML = join(REPO, "envoy-dev", "envoy.yaml");
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const CONNS = Number(process.env.BENCH_CONNS ?? 16);
+const WINDOW = Number(process.env.BENCH_WINDOW ?? 16);
+const HOST = "dubbo-demo.default.svc.cluster.local";
+const V1 = `outbound|20880|v1|${HOST}`;
+const CLK_TCK = 100; // Linux USER_HZ: /proc/<pid>/stat times are in 1/100 s
+
+interface Scenario { name: string; kind: "tcp" | "wasm" | "generic"; config?: object; frame: Buffer }
+
+const plain = requestFrame("sayHello", {});
+const tenant = requestFrame("sayHello", { "x-tenant": "acme" });
+const method = { method: { exact: "sayHello" } };
+const SCENARIOS: Scenario[] = [
+  { name: "tcp_proxy alone", kind: "tcp", frame: plain },
+  { name: "dubbo.wasm default route (header only)", kind: "wasm", frame: plain, config: { services: [{ name: HOST, defaultCluster: V1 }] } },
+  { name: "dubbo.wasm method route", kind: "wasm", frame: plain,
+    config: { services: [{ name: HOST, routes: [{ name: "m", match: { attributes: method }, route: [{ cluster: V1, weight: 1 }] }] }] } },
+  { name: "dubbo.wasm attachment route", kind: "wasm", frame: tenant,
+    config: { services: [{ name: HOST, routes: [{ name: "t", match: { attributes: { "x-tenant": { exact: "acme" } } }, route: [{ cluster: V1, weight: 1 }] }] }] } },
+  { name: "dubbo.wasm attachment route + mutations", kind: "wasm", frame: tenant,
+    config: { services: [{ name: HOST, routes: [{ name: "t", match: { attributes: { "x-tenant": { exact: "acme" } } }, route: [{ cluster: V1, weight: 1 }],
+      requestMutation: [{ key: "x-canary", value: "true" }], responseMutation: [{ key: "x-route", value: "t" }] }] }] } },
+  { name: "generic_proxy + dubbo codec (native C++)", kind: "generic", frame: plain },
+];
+
+/** envoy.yaml's Dubbo listener as each scenario needs it: the Wasm filter kept or removed, or generic_proxy. */
+function bootstrapFor(s: Scenario, dir: string): string {
+  const doc = YAML.parse(readFileSync(ENVOY_YAML, "utf8"));
+  const l = doc.static_resources.listeners.find((x: any) => x.name === "dubbo_outbound");
+  doc.static_resources.listeners = [l];
+  const chain = l.filter_chains[0];
+  if (s.kind === "tcp") chain.filters = chain.filters.filter((f: any) => f.name !== "envoy.filters.network.wasm");
+  if (s.kind === "generic") chain.filters = [genericProxy(V1)];
+  const p = join(dir, `envoy-${s.kind}.yaml`);
+  writeFileSync(p, YAML.stringify(doc));
+  return p;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => { const p = (s.address() as any).port; s.close(() => resolve(p)); });
+  });
+}
+
+interface LoadResult { requests: number; errors: number; seconds: number; rps: number; p50us: number; p99us: number; cpuSeconds: number }
+
+function load(bin: string, frame: Buffer, respondPort: number, target: string | null): Promise<LoadResult> {
+  const args = ["-frame", frame.toString("hex"), "-respond", `127.0.0.1:${respondPort}`, "-conns", String(CONNS),
+    "-window", String(WINDOW), "-duration", `${SECONDS}s`, "-warmup", "1s", ...(target ? ["-target", target] : ["-direct"])];
+  return new Promise((resolve, reject) => {
+    const p = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GOMAXPROCS: "1" } });
+    let out = "", err = "";
+    p.stdout.on("data", (d) => { out += d; });
+    p.stderr.on("data", (d) => { err += d; });
+    p.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`dubboload exited ${code}: ${err.trim()}`));
+      try { resolve(JSON.parse(out)); } catch { reject(new Error(`dubboload printed ${out}`)); }
+    });
+  });
+}
+
+function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15 of stat)
+}
+
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
+
+async function main(): Promise<void> {
+  const bin = dubboloadBinary();
+  const dir = mkdtempSync(join(tmpdir(), "mpw-envoy-bench-"));
+  const port = await freePort();
+  const endpoints: Record<string, { host: string; port: number }[]> = {};
+  for (const sub of ["", "v1", "v2"]) endpoints[`outbound|20880|${sub}|${HOST}`] = [{ host: "127.0.0.1", port }];
+  const only = process.env.BENCH_ONLY ? SCENARIOS.filter((s) => s.name.includes(process.env.BENCH_ONLY!)) : SCENARIOS;
+  try {
+    const direct: LoadResult[] = [];
+    for (let i = 0; i < ROUNDS; i++) direct.push(await load(bin, plain, port, null));
+    const ceiling = median(direct.map((r) => r.rps));
+    let envoyVersion = "";
+    const rows: string[] = [];
+    let baseRps = 0, baseCpu = 0, baseP99 = 0;
+    for (const s of only) {
+      let envoy: RealEnvoy | null = null;
+      try {
+        envoy = await startEnvoy({
+          configPath: bootstrapFor(s, dir), endpoints, listenerPorts: { dubbo_outbound: 0 }, adminPort: 0, concurrency: 1,
+          wasmDir: join(REPO, "build"), logLevel: "warning",
+          pluginConfig: s.config ? { dubbo_outbound: JSON.stringify(s.config) } : undefined,
+        });
+        envoyVersion = envoy.version;
+        const target = `127.0.0.1:${envoy.listeners.dubbo_outbound.port}`;
+        const rounds: { rps: number; p50: number; p99: number; cpuUs: number; loadCpu: number; errors: number }[] = [];
+        for (let i = 0; i < ROUNDS; i++) {
+          const t0 = cpuTicks(envoy.pid);
+          const r = await load(bin, s.frame, port, target);
+          // Envoy's CPU over the whole run (warm-up included) per request of the whole run.
+          const ticks = cpuTicks(envoy.pid) - t0;
+          const total = r.requests * (1 + 1 / SECONDS); // the 1 s warm-up at about the same rate
+          rounds.push({ rps: r.rps, p50: r.p50us, p99: r.p99us, cpuUs: (ticks / CLK_TCK) * 1e6 / total, loadCpu: r.cpuSeconds / r.seconds, errors: r.errors });
+        }
+        const m = { rps: median(rounds.map((r) => r.rps)), p50: median(rounds.map((r) => r.p50)), p99: median(rounds.map((r) => r.p99)),
+          cpuUs: median(rounds.map((r) => r.cpuUs)), loadCpu: median(rounds.map((r) => r.loadCpu)), errors: rounds.reduce((a, r) => a + r.errors, 0) };
+        if (s.kind === "tcp") { baseRps = m.rps; baseCpu = m.cpuUs; baseP99 = m.p99; }
+        const ratio = baseRps ? `${(m.rps / baseRps).toFixed(2)}x` : "-";
+        const cpuRatio = baseCpu ? `${(m.cpuUs / baseCpu).toFixed(2)}x` : "-";
+        const added = baseRps && s.kind !== "tcp" ? `${(m.p99 - baseP99).toFixed(0)}` : "-";
+        let note = m.errors ? ` ${m.errors} errors` : "";
+        if (s.kind === "generic") {
+          const st = await envoy.admin("/stats?filter=upstream_(cx|rq)_total");
+          const v = (k: string) => Number(new RegExp(`${V1.replace(/\|/g, "\\|")}\\.${k}: (\\d+)`).exec(st)?.[1] ?? 0);
+          note += ` (${v("upstream_cx_total")} upstream connections for ${v("upstream_rq_total")} requests)`;
+        }
+        rows.push(`| ${s.name} | ${Math.round(m.rps / 1000)}k (${Math.round(Math.min(...rounds.map((r) => r.rps)) / 1000)}k..${Math.round(Math.max(...rounds.map((r) => r.rps)) / 1000)}k) | ${ratio} | ${m.p50.toFixed(0)} | ${m.p99.toFixed(0)} | ${added} | ${m.cpuUs.toFixed(2)} | ${cpuRatio} | ${Math.round(m.loadCpu * 100)}% |${note}`);
+        console.error(rows[rows.length - 1]);
+      } catch (e) {
+        rows.push(`| ${s.name} | failed: ${(e as Error).message.split("\n")[0]} |`);
+        console.error(rows[rows.length - 1]);
+      } finally { await envoy?.close(); }
+    }
+    console.log(`Envoy ${envoyVersion}, --concurrency 1; ${CONNS} connections x ${WINDOW} pipelined Dubbo requests of ${plain.length}/${tenant.length} bytes; ` +
+      `${ROUNDS} rounds of ${SECONDS} s, medians (min..max of req/s).`);
+    console.log(`Load side alone (Go load generator + responder, one core, no proxy): ${Math.round(ceiling / 1000)}k req/s.`);
+    console.log("");
+    console.log("| scenario | req/s | vs tcp_proxy | p50 us | p99 us | p99 added us | Envoy CPU us/req | CPU vs tcp_proxy | load-side CPU |");
+    console.log("|---|---|---|---|---|---|---|---|---|");
+    for (const r of rows) console.log(r);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
