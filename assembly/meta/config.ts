@@ -169,8 +169,8 @@ export function parsePluginConfig(json: string, defaultStatPrefix: string): Conf
     cfg.statPrefix = readString(e, root, "statPrefix", "", false, true, defaultStatPrefix);
     if (!e.failed && !isStatName(cfg.statPrefix)) e.fail("statPrefix", "must match [a-zA-Z0-9_]+, got " + quote(cfg.statPrefix));
     cfg.maxFrameBytes = <i32>readInt(e, root, "maxFrameBytes", "", false, 16, 1073741824, DEFAULT_MAX_FRAME_BYTES);
-    cfg.onRouteMismatch = readMismatch(e, root);
-    cfg.bindOn = readBindOn(e, root);
+    cfg.onRouteMismatch = readChoice(e, root, "onRouteMismatch", "KEEP", "REJECT");
+    cfg.bindOn = readChoice(e, root, "bindOn", "FIRST_REQUEST", "CONNECTION");
     cfg.statsFlushIntervalMs = <u32>readInt(e, root, "statsFlushIntervalMs", "", false, 10, 60000, DEFAULT_STATS_FLUSH_INTERVAL_MS);
     cfg.methodStats = readBool(e, root, "methodStats", "", false);
     if (cfg.methodStats) cfg.requestKeys.add("method");
@@ -187,22 +187,16 @@ export function parsePluginConfig(json: string, defaultStatPrefix: string): Conf
   return res;
 }
 
-function readMismatch(e: Errors, root: JsonValue): i32 {
-  const v = readString(e, root, "onRouteMismatch", "", false, false, "KEEP");
-  if (e.failed) return ON_MISMATCH_KEEP;
-  if (v == "KEEP") return ON_MISMATCH_KEEP;
-  if (v == "REJECT") return ON_MISMATCH_REJECT;
-  e.fail("onRouteMismatch", "must be \"KEEP\" or \"REJECT\", got " + quote(v));
-  return ON_MISMATCH_KEEP;
-}
-
-function readBindOn(e: Errors, root: JsonValue): i32 {
-  const v = readString(e, root, "bindOn", "", false, false, "FIRST_REQUEST");
-  if (e.failed) return BIND_ON_FIRST_REQUEST;
-  if (v == "FIRST_REQUEST") return BIND_ON_FIRST_REQUEST;
-  if (v == "CONNECTION") return BIND_ON_CONNECTION;
-  e.fail("bindOn", "must be \"FIRST_REQUEST\" or \"CONNECTION\", got " + quote(v));
-  return BIND_ON_FIRST_REQUEST;
+/**
+ * A root field that is one of two words: 0 for the first (the default), 1 for the second.
+ * ON_MISMATCH_* and BIND_ON_* are numbered that way.
+ */
+function readChoice(e: Errors, root: JsonValue, field: string, first: string, second: string): i32 {
+  const v = readString(e, root, field, "", false, false, first);
+  if (e.failed || v == first) return 0;
+  if (v == second) return 1;
+  e.fail(field, "must be " + quote(first) + " or " + quote(second) + ", got " + quote(v));
+  return 0;
 }
 
 function readService(e: Errors, v: JsonValue, path: string, index: i32, keys: WantedKeys): ServiceConfig | null {
