@@ -173,6 +173,22 @@ eachProxy("gRPC callouts from a network filter", (kind) => {
     } finally { await pr.close(); await hold.close(); }
   });
 
+  test("a client that half-closes while paused: the filter sees end_stream, the connection waits for the answer", async () => {
+    const hold = await startHoldServer();
+    const pr = await probe(kind, "cluster=hold target=hold edit", { hold: hold.port });
+    try {
+      const c = await client(pr.p.listeners.probe.port);
+      c.send("hello\n");
+      const [call] = await hold.waitForCalls(1);
+      c.socket.end();
+      await pr.waitLine(/^data while paused ctx=\d+ size=6 eos$/);
+      await sleep(100);
+      call.reply("ok");
+      await c.closed; // the echo upstream gets the bytes and the FIN, answers, and closes
+      assert.equal(c.received().toString(), "OK:hello\n");
+    } finally { await pr.close(); await hold.close(); }
+  });
+
   test("continue_stream from the callback without set_effective_context returns OK and does nothing", async () => {
     const hold = await startHoldServer((c) => ({ message: `re:${c.body}` }));
     const pr = await probe(kind, "cluster=hold target=hold no-effective", { hold: hold.port });
