@@ -118,6 +118,9 @@ eachProxy("gRPC callouts from a network filter", (kind) => {
       const recv = await pr.waitLine(new RegExp(`^receive ctx=(\\d+) token=${token} size=8 got=8 conn=${conn} initial_metadata=0/0 verdict=OK body=re:hello get_status=0 code=0 message=$`));
       assert.equal(recv[1], root, "callback context = the root, not the connection");
       assert.notEqual(recv[1], conn);
+      await sleep(100);
+      // A unary call gets one callback: no metadata callbacks, no close after the receive.
+      assert.deepEqual(pr.lines().filter((l) => /^(close|initial_metadata|trailing_metadata) /.test(l)), []);
       const [h] = hold.calls;
       assert.equal(h.path, "/probe.Hold/Call");
       assert.deepEqual(
@@ -137,7 +140,7 @@ eachProxy("gRPC callouts from a network filter", (kind) => {
       c.send("x\n");
       assert.equal((await c.waitFor((b) => b.includes("\n"))).toString(), "OK:x\n");
       const st = await pr.waitLine(/^statuses .*/);
-      assert.equal(st[0], "statuses unknown_cluster=4 unknown_cluster_proto=10 cancel_unknown=1 cancel_http_token=2 close_unknown=1 effective_unknown=2 get_status=0 code=0");
+      assert.equal(st[0], "statuses unknown_cluster=4 unknown_cluster_proto=10 cancel_unknown=1 cancel_http_token=2 close_unknown=1 effective_unknown=2 header_pairs_0=0 header_pairs_8=2 get_status=0 code=0");
       // The GrpcService call returned INTERNAL_FAILURE, yet its token (5) gets a close callback.
       await pr.waitLine(/^close ctx=\d+ token=5 code=14 conn=0 get_status=0 code=14 message=Cluster not available$/);
       await pr.waitLine(/^call ctx=\d+ root=\d+ status=0 token=9$/);
