@@ -45,3 +45,10 @@ export function otelcolBin(): string {
   if (!existsSync(bin)) goBuild(join(HERE, "otelcol"), bin, ".");
   return bin;
 }
+
+// `npx tsx envoy-dev/services/go-tools.ts`: build what is missing (CI runs it before the tests,
+// so a cold cache costs no test time-out) and print the binaries.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  console.log(ratelimitBin());
+  console.log(otelcolBin());
+}

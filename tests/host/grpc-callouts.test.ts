@@ -23,7 +23,7 @@ before(async () => {
   // Each distinct `method` value may pass once an hour: a test picks fresh values.
   rls = await startRateLimitService({ rules: { domain: "probe", descriptors: [{ key: "method", rate_limit: { unit: "hour", requests_per_unit: 1 } }] } });
   collector = await startCollector();
-}, { timeout: 900_000 }); // a cold cache builds both services from the Go module proxy
+}, { timeout: 1_800_000 }); // a cold cache builds both services from the Go module proxy (~10 min each here)
 after(async () => { await echo?.close(); await rls?.close(); await collector?.close(); });
 
 interface Probe { p: Proxy; lines(): string[]; waitLine(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>; close(): Promise<void> }
