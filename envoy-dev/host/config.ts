@@ -39,6 +39,8 @@ export interface ClusterConfig {
   type: "STATIC" | "STRICT_DNS";
   connectTimeoutMs: number;
   endpoints: Endpoint[];
+  /** HttpProtocolOptions.explicit_http_config.http2_protocol_options: what a gRPC cluster needs. */
+  http2: boolean;
 }
 export interface HostConfig {
   admin: { address: string; port: number } | null;
@@ -225,7 +227,7 @@ function parseListener(v: unknown, path: string): ListenerConfig {
 
 function parseCluster(v: unknown, path: string): ClusterConfig {
   const c = obj(v, path);
-  only(c, path, ["name", "type", "connect_timeout", "load_assignment", "lb_policy"]);
+  only(c, path, ["name", "type", "connect_timeout", "load_assignment", "lb_policy", "typed_extension_protocol_options"]);
   const name = str(c, "name", path)!;
   const type = str(c, "type", path, false) ?? "STATIC";
   if (type !== "STATIC" && type !== "STRICT_DNS") fail(`${path}.type`, `cluster type ${type} is not supported by the local host`);
@@ -255,7 +257,31 @@ function parseCluster(v: unknown, path: string): ClusterConfig {
       });
     });
   }
-  return { name, type, connectTimeoutMs, endpoints };
+  const http2 = c.typed_extension_protocol_options === undefined ? false
+    : parseProtocolOptions(c.typed_extension_protocol_options, `${path}.typed_extension_protocol_options`);
+  return { name, type, connectTimeoutMs, endpoints, http2 };
+}
+
+const HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
+
+/** Only the explicit HTTP/1.1-or-HTTP/2 choice; returns whether the cluster speaks HTTP/2. */
+function parseProtocolOptions(v: unknown, path: string): boolean {
+  const o = obj(v, path);
+  only(o, path, [HTTP_OPTIONS]);
+  const hp = `${path}["${HTTP_OPTIONS}"]`;
+  const h = obj(o[HTTP_OPTIONS], hp);
+  only(h, hp, ["@type", "explicit_http_config"]);
+  if (h["@type"] !== `type.googleapis.com/${HTTP_OPTIONS}`) fail(`${hp}.@type`, `expected type.googleapis.com/${HTTP_OPTIONS}`);
+  const ep = `${hp}.explicit_http_config`;
+  const e = obj(h.explicit_http_config, ep);
+  only(e, ep, ["http2_protocol_options", "http_protocol_options"]);
+  if ((e.http2_protocol_options === undefined) === (e.http_protocol_options === undefined)) {
+    fail(ep, "exactly one of http2_protocol_options or http_protocol_options");
+  }
+  for (const k of ["http2_protocol_options", "http_protocol_options"]) {
+    if (e[k] !== undefined && Object.keys(obj(e[k], `${ep}.${k}`)).length) fail(`${ep}.${k}`, "options are not supported by the local host (use {})");
+  }
+  return e.http2_protocol_options !== undefined;
 }
 
 export function parseConfig(text: string, source = "config"): HostConfig {

@@ -2,6 +2,7 @@
 import { deflateSync, inflateSync } from "node:zlib";
 import { BufferType, MetricType, Status, StreamType } from "./abi.ts";
 import { parseFilterStateArgs } from "./filter-state.ts";
+import { grpcImports, grpcReceiveBuffer } from "./grpc.ts";
 import { CUSTOM_PREFIX } from "./stats.ts";
 import type { DataBuffer, VmContext, WasmVm } from "./vm.ts";
 
@@ -25,6 +26,7 @@ export function proxyImports(vm: WasmVm): Record<string, Fn> {
       return root && root.configuring ? constBuffer(enc.encode(root.plugin.configuration)) : null;
     }
     if (type === BufferType.FOREIGN_FUNCTION_ARGUMENTS) return foreignArgs ? constBuffer(foreignArgs) : null;
+    if (type === BufferType.GRPC_RECEIVE_BUFFER) return grpcReceiveBuffer(vm);
     return c?.host?.getBuffer(type) ?? null;
   };
 
@@ -40,10 +42,6 @@ export function proxyImports(vm: WasmVm): Record<string, Fn> {
     },
     proxy_get_log_level(out: number): number {
       return vm.writeU32(out, vm.env.logLevel) ? Status.OK : Status.INVALID_MEMORY_ACCESS;
-    },
-    proxy_get_status(codePtr: number, _msgPtr: number, _msgLen: number): number {
-      // Only meaningful after an HTTP/gRPC callout, which a network filter here never has.
-      return vm.writeU32(codePtr, 0) ? Status.NOT_FOUND : Status.INVALID_MEMORY_ACCESS;
     },
     proxy_set_effective_context(id: number): number {
       const c = vm.contexts.get(id);
@@ -109,8 +107,7 @@ export function proxyImports(vm: WasmVm): Record<string, Fn> {
       if (!b) return Status.NOT_FOUND;
       return vm.writeU32(lenPtr, b.bytes().length) && vm.writeU32(flagsPtr, 0) ? Status.OK : Status.INVALID_MEMORY_ACCESS;
     },
-    // Header maps exist only in HTTP filters; a network filter has none.
-    proxy_get_header_map_pairs: () => Status.BAD_ARGUMENT,
+    // Header maps exist only in HTTP filters; a network filter has none (pairs: grpc.ts).
     proxy_set_header_map_pairs: () => Status.BAD_ARGUMENT,
     proxy_get_header_map_size: () => Status.BAD_ARGUMENT,
     proxy_get_header_map_value: () => Status.BAD_ARGUMENT,
@@ -133,11 +130,8 @@ export function proxyImports(vm: WasmVm): Record<string, Fn> {
     // HTTP only: with no decoder callbacks Envoy does nothing and returns OK.
     proxy_send_local_response: () => Status.OK,
     proxy_http_call: notHere(vm, "proxy_http_call"),
-    proxy_grpc_call: notHere(vm, "proxy_grpc_call"),
     proxy_grpc_stream: notHere(vm, "proxy_grpc_stream"),
     proxy_grpc_send: () => Status.NOT_FOUND,
-    proxy_grpc_cancel: () => Status.NOT_FOUND,
-    proxy_grpc_close: () => Status.NOT_FOUND,
     proxy_get_shared_data(keyPtr: number, keyLen: number, valPtrPtr: number, valLenPtr: number, casPtr: number): number {
       const key = vm.readString(keyPtr, keyLen);
       if (key === null) return Status.INVALID_MEMORY_ACCESS;
@@ -252,6 +246,8 @@ export function proxyImports(vm: WasmVm): Record<string, Fn> {
       const v = (type === MetricType.COUNTER ? vm.env.stats.counters : vm.env.stats.gauges).get(m.name) ?? 0;
       return vm.writeU64(out, BigInt(Math.max(0, Math.trunc(v)))) ? Status.OK : Status.INVALID_MEMORY_ACCESS;
     },
+    // gRPC callouts, get_status and the header map pairs their callbacks read: grpc.ts.
+    ...grpcImports(vm),
   };
   return fns;
 }
@@ -263,7 +259,7 @@ function pluginProperty(c: VmContext, path: string[]): Uint8Array | null {
   return v === null ? null : new TextEncoder().encode(v);
 }
 
-/** Callouts need an HTTP/gRPC client the local host does not have: say so instead of pretending. */
+/** Callouts the local host does not implement (HTTP calls, gRPC streams): say so instead of pretending. */
 function notHere(vm: WasmVm, name: string): Fn {
   return () => {
     vm.logVm(3, `${name} is not implemented by the local host (returns UNIMPLEMENTED); Envoy would perform the callout`);

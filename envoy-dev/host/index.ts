@@ -9,6 +9,7 @@ import { startAdmin } from "./admin.ts";
 import { ClusterManager } from "./cluster.ts";
 import { loadConfig, type ListenerConfig } from "./config.ts";
 import { Connection } from "./connection.ts";
+import { GrpcClient } from "./grpc.ts";
 import { Plugin, VmRegistry, VmSlot } from "./plugin.ts";
 import { SharedData } from "./shared-data.ts";
 import { StatsStore } from "./stats.ts";
@@ -70,6 +71,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const statsFlush = setInterval(() => stats.flushHistograms(), cfg.statsFlushMs);
   statsFlush.unref();
   const clusters = new ClusterManager(cfg.clusters, opts.endpoints, stats);
+  env.grpc = new GrpcClient(clusters);
   const registry = new VmRegistry(env);
   const wasmDir = opts.wasmDir ?? join(REPO, "build");
   const bind = opts.bindAddress ?? "127.0.0.1";
@@ -85,6 +87,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     if (admin) { admin.closeAllConnections(); await new Promise<void>((r) => admin!.close(() => r())); }
     for (const p of plugins.values()) p.shutdown();
     registry.dispose();
+    env.grpc?.close();
   };
 
   try {

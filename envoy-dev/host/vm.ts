@@ -6,6 +6,7 @@ import { proxyImports } from "./imports.ts";
 import { wasiImports } from "./wasi.ts";
 import type { StatsStore } from "./stats.ts";
 import type { SharedData } from "./shared-data.ts";
+import type { GrpcClient } from "./grpc.ts";
 
 /** A byte buffer the module may read and (when mutable) rewrite with Envoy's rules. */
 export interface DataBuffer {
@@ -55,6 +56,8 @@ export interface VmEnv {
   log(level: number, line: string): void;
   /** How often each ABI function (host import or module callback) was called: for benchmarks. */
   abiCalls?: Map<string, number>;
+  /** HTTP/2 client of gRPC callouts to the host's clusters (absent: no cluster to call). */
+  grpc?: GrpcClient;
 }
 
 /** Thrown by a host function to abort the VM (Envoy fails the VM on these). */

@@ -22,6 +22,8 @@ const HOST_FUNCTIONS: Record<string, Sig> = {
   proxy_define_metric: host(4), proxy_get_metric: host(2), proxy_get_property: host(4), proxy_set_property: host(4),
   proxy_get_shared_data: host(5), proxy_set_shared_data: host(5), proxy_register_shared_queue: host(3),
   proxy_resolve_shared_queue: host(5), proxy_enqueue_shared_queue: host(3), proxy_dequeue_shared_queue: host(3),
+  proxy_http_call: host(10), proxy_grpc_call: host(12), proxy_grpc_stream: host(9), proxy_grpc_send: host(4),
+  proxy_grpc_cancel: host(1), proxy_grpc_close: host(1),
   proxy_increment_metric: sig(["i32", "i64"], "i32"),
   proxy_record_metric: sig(["i32", "i64"], "i32"),
 };
@@ -42,6 +44,8 @@ const CALLBACKS: Record<string, Sig> = {
   proxy_on_response_body: sig(I32(3), "i32"), proxy_on_response_trailers: sig(I32(2), "i32"),
   proxy_on_queue_ready: sig(I32(2), null), proxy_on_foreign_function: sig(I32(3), null),
   proxy_on_http_call_response: sig(I32(5), null),
+  proxy_on_grpc_receive: sig(I32(3), null), proxy_on_grpc_close: sig(I32(3), null),
+  proxy_on_grpc_receive_initial_metadata: sig(I32(3), null), proxy_on_grpc_receive_trailing_metadata: sig(I32(3), null),
 };
 
 const VALTYPES: Record<number, string> = { 0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64", 0x7b: "v128", 0x70: "funcref", 0x6f: "externref" };
