@@ -1,11 +1,17 @@
 #!/usr/bin/env node
 // Runs the node test files (tests/**/*.test.ts) with Node's test runner. Node 20's --test
 // does not expand globs, so the files are listed here. Extra args filter by path substring.
+// Suites that need more than Node and Envoy (Go services, Java/Go peers, Kubernetes and Istio
+// builds) live in folders of their own and run only when a filter names them:
+//   npm test                        everything else, in the local host and real Envoy
+//   node scripts/test-node.mjs tests/services/    (npm run test:services)
 import { readdirSync, statSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join, relative } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
+/** Folders whose suites have their own npm script (README: "Slower suites"). */
+const OWN_SCRIPT = ["tests/services/", "tests/mesh/", "tests/java/"];
 const filters = process.argv.slice(2);
 const files = [];
 (function walk(dir) {
@@ -15,7 +21,9 @@ const files = [];
     else if (e.endsWith(".test.ts")) files.push(relative(root, p));
   }
 })(join(root, "tests"));
-const chosen = files.sort().filter((f) => !filters.length || filters.some((x) => f.includes(x)));
+const chosen = files.sort().filter((f) => filters.length
+  ? filters.some((x) => f.includes(x))
+  : !OWN_SCRIPT.some((d) => f.startsWith(d)));
 if (!chosen.length) { console.error("test-node: no test files matched"); process.exit(1); }
 // The e2e suites run in real Envoy too (PROXIES, default local,envoy): get the pinned release
 // once here, so a missing Envoy fails with one clear message instead of in every suite.

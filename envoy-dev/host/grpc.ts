@@ -1,7 +1,7 @@
 // gRPC callouts of the local host: proxy_grpc_call / _cancel / _close, proxy_get_status and the
 // callbacks proxy_on_grpc_receive / _close, over real HTTP/2 (node:http2) to the clusters of
 // envoy.yaml, with what Envoy 1.40 was seen doing (docs/local-host.md, "Callouts, proven in
-// Envoy 1.40"; tests/host/grpc-callouts.test.ts runs the same probe in both):
+// Envoy 1.40"; tests/services/grpc-callouts.test.ts runs the same probe in both):
 // - the call belongs to the ROOT context of whichever context made it, and its answer arrives on
 //   the root id; tokens count per VM from 5 in steps of 4 (the low bits say "gRPC call");
 // - a unary call gets exactly one callback: on_grpc_receive with the response message, or

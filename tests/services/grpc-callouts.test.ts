@@ -12,7 +12,7 @@ import { startProxy, type Proxy, type ProxyKind } from "../../envoy-dev/proxy/in
 import { startRateLimitService, type RateLimitService } from "../../envoy-dev/services/ratelimit.ts";
 import { startCollector, type Collector } from "../../envoy-dev/services/collector.ts";
 import { freePort } from "../../envoy-dev/services/process.ts";
-import { compileFixture, echoServer, client, tmpYaml, sleep, WASM_DIR, type Upstream } from "./helpers.ts";
+import { compileFixture, echoServer, client, tmpYaml, sleep, WASM_DIR, type Upstream } from "../host/helpers.ts";
 import { startHoldServer, type HoldServer } from "./grpc-hold-server.ts";
 import { grpcYaml } from "./grpc-support.ts";
 
