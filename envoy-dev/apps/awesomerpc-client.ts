@@ -3,7 +3,7 @@
 // received in arrival order, and reports how the connection ended. Also the frame codec the
 // awesomerpc demo server uses.
 //
-// Frame: a 13-byte big-endian header, then the body (shared/protocols.md):
+// Frame: a 13-byte big-endian header, then the body (docs/write-your-own-protocol.md):
 //   version u8 @0 | pack_flow u32 @1 (request id) | pack_len u32 @5 (whole frame, header
 //   included) | req_cmd i16 @9 | rsp_code i16 @11 (responses: 0 = ok)
 //

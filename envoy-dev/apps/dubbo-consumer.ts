@@ -1,7 +1,7 @@
 // A real Dubbo consumer (dubbo2.js) for docker compose: calls the demo methods in a loop
 // through TARGET (the Envoy listener) and prints which provider version answered.
 //   TARGET=envoy:20880 METHODS=sayHello,sayBye,echo INTERVAL_MS=1000 ROUNDS=0 CONNECTION=per-call
-// Routing is decided per connection (DESIGN.md "Limits"), so CONNECTION=per-call (default)
+// Routing is decided per connection (README "Limits"), so CONNECTION=per-call (default)
 // opens a fresh connection per call and shows each method's route and the sayBye split;
 // CONNECTION=shared keeps one connection, as a Java consumer does, and every call then follows
 // the route of the first one. ROUNDS=0 loops until SIGINT/SIGTERM.

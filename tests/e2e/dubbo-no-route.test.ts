@@ -1,6 +1,6 @@
 // A request no demo route matches (another interface, a method no rule names) must get a Dubbo
 // error reply at once: Envoy gives a network filter no way to write to the client out of turn
-// (shared/envoy-abi.md), so a reply that waited for unrelated traffic would hang the consumer.
+// (README "Limits"), so a reply that waited for unrelated traffic would hang the consumer.
 import { after, before } from "node:test";
 import { eachProxy, test } from "../support/proxies.ts";
 import assert from "node:assert/strict";

@@ -1,6 +1,6 @@
 // Method routing and weighted split through build/dubbo.wasm in the local host and real Envoy,
 // with the demo rules of envoy-dev/envoy.yaml: sayHello -> v2, sayBye 20 v1 / 80 v2, DemoService -> v1.
-// Routing is decided per connection (DESIGN.md "Limits"): each scenario uses its own consumer.
+// Routing is decided per connection (README "Limits"): each scenario uses its own consumer.
 import { after, before } from "node:test";
 import { eachProxy, test } from "../support/proxies.ts";
 import assert from "node:assert/strict";

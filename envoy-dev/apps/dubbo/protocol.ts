@@ -1,4 +1,4 @@
-// Dubbo 2 wire constants and the 16-byte header (shared/protocols.md). Big-endian throughout:
+// Dubbo 2 wire constants and the 16-byte header (Dubbo 2 protocol). Big-endian throughout:
 // magic 0xdabb, flag byte, status byte, int64 request id at 4, int32 body length at 12.
 
 export const HEADER_LENGTH = 16;
