@@ -3,8 +3,10 @@
 //   npm run new-protocol <name>            creates assembly/protocols/<name>/ (codec + entry),
 //                                          tests/spec/conformance/<name>.{frames,spec}.ts and an
 //                                          asconfig.json target (build/<name>.wasm)
-//   npm run new-protocol -- --remove <name>   deletes exactly what the generator made
-// <name>: lowercase letters, digits and '_', starting with a letter (it becomes identifiers).
+//   npm run new-protocol -- --remove <name> [--force]   deletes what the generator made
+// <name>: lowercase letters and digits, starting with a letter: it is the <protocol> of
+// tcp-metaprotocol-<protocol>-... port names and of the ApplicationProtocol CRD (^[a-z0-9]+$),
+// and an identifier in the generated code.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,13 +18,15 @@ const RESERVED = new Set([TEMPLATE, "thrift", "dubbo", "meta", "abi"]);
 
 const args = process.argv.slice(2);
 const remove = args.includes("--remove");
+const force = args.includes("--force");
 const name = args.find((a) => !a.startsWith("--"));
-if (!name || !/^[a-z][a-z0-9_]{0,39}$/.test(name) || RESERVED.has(name)) {
-  console.error("usage: npm run new-protocol <name>   (or -- --remove <name>)\n" +
-    "  <name>: lowercase letters, digits, '_', starting with a letter; not one of " + [...RESERVED].join(", "));
+if (!name || !/^[a-z][a-z0-9]{0,39}$/.test(name) || RESERVED.has(name)) {
+  console.error("usage: npm run new-protocol <name>   (or -- --remove <name> [--force])\n" +
+    "  <name>: lowercase letters and digits, starting with a letter (the <protocol> of tcp-metaprotocol-<protocol>-... ports);\n" +
+    "  not one of " + [...RESERVED].join(", "));
   process.exit(2);
 }
-const pascal = name.split("_").map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join("");
+const pascal = name.charAt(0).toUpperCase() + name.slice(1);
 
 const files = {
   codec: `assembly/protocols/${name}/codec.ts`,
@@ -39,16 +43,16 @@ const templates = {
 const targetLine = `"${name}": { "entry": "${files.entry}", "outFile": "build/${name}.wasm" }`;
 
 if (remove) {
-  const codec = join(root, files.codec);
-  if (existsSync(codec) && !readFileSync(codec, "utf8").startsWith(MARK)) {
-    console.error(`new-protocol: ${files.codec} was not made by the generator; not removing it`);
-    process.exit(1);
-  }
-  // The directory goes as a whole: refuse when it holds files the generator did not make.
+  // Editing the generated files is the point, so edits do not block removal. What does, unless
+  // --force: a file without the generator's first line (someone else's file at that path), or
+  // files the generator did not make inside the protocol's folder (they would be deleted too).
   const dir = join(root, "assembly/protocols", name);
-  const extra = existsSync(dir) ? readdirSync(dir).filter((f) => f !== "codec.ts" && f !== "index.ts") : [];
-  if (extra.length > 0) {
-    console.error(`new-protocol: assembly/protocols/${name}/ holds files the generator did not make (${extra.join(", ")}); not removing it`);
+  const foreign = Object.values(files).filter((f) => existsSync(join(root, f)) && !readFileSync(join(root, f), "utf8").startsWith(MARK));
+  const extra = existsSync(dir) ? readdirSync(dir).filter((f) => f !== "codec.ts" && f !== "index.ts").map((f) => `assembly/protocols/${name}/${f}`) : [];
+  if ((foreign.length || extra.length) && !force) {
+    console.error(`new-protocol: not removing ${name}: ` +
+      [...foreign.map((f) => `${f} does not start with the generator's line`), ...extra.map((f) => `${f} was not made by the generator`)].join("; ") +
+      `\n  add --force to remove ${[...foreign, ...extra].join(", ")} as well`);
     process.exit(1);
   }
   for (const f of Object.values(files)) rmSync(join(root, f), { force: true });

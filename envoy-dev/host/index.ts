@@ -140,7 +140,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
         conn.addReadFilter(f);
         conn.addWriteFilter(f);
       }
-      conn.addReadFilter(new TcpProxy(conn, l.tcpProxy, clusters, stats));
+      conn.addReadFilter(new TcpProxy(conn, l.tcpProxy, clusters, stats, (level, line) => env.log(level, line)));
       conn.start();
     }
 

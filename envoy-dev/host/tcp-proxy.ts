@@ -27,7 +27,8 @@ export class TcpProxy implements ReadFilter {
   private upstreamRead = new ByteQueue();
   private upstreamPausedForLimit = false;
 
-  constructor(private conn: Connection, private cfg: TcpProxyConfig, private clusters: ClusterManager, private stats: StatsStore) {
+  constructor(private conn: Connection, private cfg: TcpProxyConfig, private clusters: ClusterManager, private stats: StatsStore,
+    private log: (level: number, line: string) => void = () => {}) {
     for (const s of ["downstream_cx_total", "downstream_cx_no_route", "downstream_cx_rx_bytes_total", "downstream_cx_tx_bytes_total"]) {
       stats.ensureCounter(this.stat(s));
     }
@@ -93,6 +94,7 @@ export class TcpProxy implements ReadFilter {
     const cluster = this.clusters.get(name);
     if (!cluster) {
       this.stats.inc(this.stat("downstream_cx_no_route"));
+      this.log(3, `[warning] [tcp_proxy ${this.cfg.statPrefix}] connection ${this.conn.id}: no cluster named ${name}; closing`);
       this.fail();
       return;
     }
@@ -102,6 +104,7 @@ export class TcpProxy implements ReadFilter {
       if (this.done || this.conn.state !== "open") return;
       if (!ep) {
         this.stats.inc(cluster.stat("upstream_cx_none_healthy"));
+        this.log(3, `[warning] [tcp_proxy ${this.cfg.statPrefix}] connection ${this.conn.id}: cluster ${name} has no endpoint that resolves; closing`);
         this.fail();
         return;
       }
@@ -138,8 +141,14 @@ export class TcpProxy implements ReadFilter {
       this.toDownstream(false);
     });
     up.on("end", () => this.toDownstream(true));
-    up.on("error", () => {
-      if (!this.connected) { clearTimeout(timer); this.stats.inc(cluster.stat("upstream_cx_connect_fail")); hs.cx_connect_fail++; }
+    up.on("error", (e) => {
+      if (this.connected) return;
+      clearTimeout(timer);
+      this.stats.inc(cluster.stat("upstream_cx_connect_fail"));
+      hs.cx_connect_fail++;
+      // Envoy logs this at debug only; the host says it plainly, a dead upstream being the usual
+      // reason a local run "hangs up" at once.
+      this.log(3, `[warning] [tcp_proxy ${this.cfg.statPrefix}] connection ${this.conn.id}: cannot reach ${cluster.name} at ${host}:${port}: ${(e as Error).message}; closing`);
     });
     up.on("close", () => {
       clearTimeout(timer);

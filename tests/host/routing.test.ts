@@ -1,7 +1,7 @@
 // tcp_proxy picks its cluster when it connects: the module's set_envoy_filter_state decides
 // which upstream serves; ON_DOWNSTREAM_DATA connects only on data; unknown clusters close.
 // In real Envoy and in the local host.
-import { before, after } from "node:test";
+import { before, after, test as plainTest } from "node:test";
 import assert from "node:assert/strict";
 import { eachProxy, test } from "../support/proxies.ts";
 import { clusterSeries } from "../../envoy-dev/proxy/prometheus.ts";
@@ -70,4 +70,13 @@ eachProxy("routing by filter state", (kind) => {
       await p.waitForStat(clusterSeries("upstream_cx_active", "outbound|1|v2|b.local"), (v) => v === 0);
     } finally { await p.close(); }
   });
+});
+
+plainTest("local host: an unreachable upstream closes the client and says so in the log", async () => {
+  const p = await proxyWith("local", yamlFor({ connectMode: "IMMEDIATE", cluster: "dead" }, { dead: [1] }));
+  try {
+    const c = await client(p.listeners.probe.port);
+    await c.closed;
+    await waitLog(p, "cannot reach dead at 127.0.0.1:1");
+  } finally { await p.close(); }
 });

@@ -10,7 +10,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const NAME = `scaffold_t${process.pid}`;
+const NAME = `scaffoldt${process.pid}`;
 
 function run(cmd: string, args: string[]) {
   const r = spawnSync(cmd, args, { cwd: ROOT, encoding: "utf8", timeout: 240_000 });
@@ -34,18 +34,14 @@ test("new-protocol scaffolds a module that builds and passes the conformance sui
     assert.equal(build.status, 0, build.out);
     assert.ok(existsSync(join(ROOT, "build", `${NAME}.wasm`)));
 
-    // as-pect takes its config path relative to the working directory.
-    const config = join(tmp, "as-pect.config.mjs");
-    writeFileSync(config, `export default {
-      entries: ["tests/spec/conformance/${NAME}.spec.ts"],
-      include: ["tests/spec/**/*.include.ts"],
-      disclude: [/node_modules/],
-      async instantiate(memory, createImports, instantiate, binary) { return instantiate(binary, createImports({ env: { memory } })); },
-      outputBinary: false,
-    };\n`);
-    const spec = run(join(ROOT, "node_modules/.bin/asp"), ["--config", relative(ROOT, config), "--summary"]);
+    // One protocol's conformance suite alone, as the guide tells authors to run it.
+    const spec = run(process.execPath, ["scripts/test-spec.mjs", `conformance/${NAME}`]);
     assert.equal(spec.status, 0, spec.out.slice(-3000));
-    assert.match(spec.out, new RegExp(`${NAME}\\.spec\\.ts.*Pass: 13 / 13`));
+    assert.match(spec.out, /\[Tests\]: .*13.* \/ 13/);
+
+    // Editing the generated code (the author's job) does not stop --remove.
+    const codec = join(ROOT, "assembly/protocols", NAME, "codec.ts");
+    writeFileSync(codec, readFileSync(codec, "utf8") + "\n// the author's change\n");
   } finally {
     const rm = run(process.execPath, ["scripts/new-protocol.mjs", "--remove", NAME]);
     rmSync(tmp, { recursive: true, force: true });
@@ -57,8 +53,16 @@ test("new-protocol scaffolds a module that builds and passes the conformance sui
   assert.ok(!existsSync(join(ROOT, "build", `${NAME}.wasm`)));
 });
 
-test("new-protocol --remove keeps a module directory holding files it did not make", () => {
-  const name = `scaffold_k${process.pid}`;
+test("new-protocol refuses names the ApplicationProtocol CRD and port names would refuse", () => {
+  for (const bad of ["my_proto", "my-proto", "Proto", "9lives"]) {
+    const r = run(process.execPath, ["scripts/new-protocol.mjs", bad]);
+    assert.equal(r.status, 2, `${bad}: ${r.out}`);
+    assert.match(r.out, /lowercase letters and digits/);
+  }
+});
+
+test("new-protocol --remove keeps a module directory holding files it did not make, unless --force", () => {
+  const name = `scaffoldk${process.pid}`;
   const asconfigBefore = readFileSync(join(ROOT, "asconfig.json"), "utf8");
   const extra = join(ROOT, "assembly/protocols", name, "wire.ts");
   try {
@@ -68,11 +72,14 @@ test("new-protocol --remove keeps a module directory holding files it did not ma
     const rm = run(process.execPath, ["scripts/new-protocol.mjs", "--remove", name]);
     assert.equal(rm.status, 1, rm.out);
     assert.match(rm.out, /wire\.ts/);
+    assert.match(rm.out, /--force/);
     assert.ok(existsSync(extra), "the author's file survived");
+    const forced = run(process.execPath, ["scripts/new-protocol.mjs", "--remove", name, "--force"]);
+    assert.equal(forced.status, 0, forced.out);
+    assert.ok(!existsSync(extra));
   } finally {
     rmSync(extra, { force: true });
-    const rm = run(process.execPath, ["scripts/new-protocol.mjs", "--remove", name]);
-    assert.equal(rm.status, 0, rm.out);
+    run(process.execPath, ["scripts/new-protocol.mjs", "--remove", name, "--force"]);
   }
   assert.equal(readFileSync(join(ROOT, "asconfig.json"), "utf8"), asconfigBefore, "asconfig.json restored");
   assert.ok(!existsSync(join(ROOT, "assembly/protocols", name)));
