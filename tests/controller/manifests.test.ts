@@ -113,7 +113,7 @@ test("admission policy and controller agree on port names; RBAC writes only what
   for (const { o } of all.filter(({ o }) => o.kind === "ClusterRole" || o.kind === "Role")) {
     for (const r of o.rules) if (r.verbs.some((v: string) => !["get", "list", "watch"].includes(v))) for (const res of r.resources) writes.add(res);
   }
-  assert.deepEqual([...writes].sort(), ["envoyfilters", "events", "leases", "metarouters/status", "wasmplugins"]);
+  assert.deepEqual([...writes].sort(), ["envoyfilters", "events", "leases", "metarouters/status", "trafficextensions", "wasmplugins"]);
   const dep = all.find(({ o }) => o.kind === "Deployment")!.o;
   assert.equal(dep.spec.replicas, 2);
 });

@@ -11,6 +11,8 @@ import type { EventNote, ObjectRef, Translation } from "../translate/index.js";
 export const FIELD_MANAGER = "metaprotocol-wasm";
 export const OWNED_KINDS = [
   { apiVersion: "extensions.istio.io/v1alpha1", kind: "WasmPlugin" },
+  // Istio >= 1.30 (settings.extensionKind). Listed whatever the setting, so a switch prunes the other kind.
+  { apiVersion: "extensions.istio.io/v1alpha1", kind: "TrafficExtension" },
   { apiVersion: "networking.istio.io/v1alpha3", kind: "EnvoyFilter" },
 ];
 
@@ -32,7 +34,14 @@ export class Applier {
   async listOwned(): Promise<KubeObject[]> {
     const out: KubeObject[] = [];
     for (const k of OWNED_KINDS) {
-      const list: any = await this.objects.list(k.apiVersion, k.kind, undefined, undefined, undefined, undefined, undefined, `${LABEL_MANAGED_BY}=${MANAGED_BY}`);
+      let list: any;
+      try {
+        list = await this.objects.list(k.apiVersion, k.kind, undefined, undefined, undefined, undefined, undefined, `${LABEL_MANAGED_BY}=${MANAGED_BY}`);
+      } catch (e: any) {
+        // An Istio without this kind (TrafficExtension before 1.30) has nothing of ours to prune.
+        if (e?.code === 404 || /^Unrecognized API version and kind/.test(String(e?.message))) continue;
+        throw e;
+      }
       for (const o of list.items ?? []) out.push({ ...o, apiVersion: k.apiVersion, kind: k.kind });
     }
     return out;

@@ -1,10 +1,10 @@
 // Controller settings: a YAML document (ConfigMap key settings.yaml, or --settings file),
 // then command-line overrides. Bad settings stop the controller with the field named.
 import { parse } from "yaml";
-import { DEFAULT_SETTINGS, type Settings } from "./types.js";
+import { DEFAULT_SETTINGS, EXTENSION_KINDS, type Settings } from "./types.js";
 
 const FAIL = ["FAIL_CLOSE", "FAIL_OPEN", "FAIL_RELOAD"];
-const KNOWN = new Set(["rootNamespace", "clusterDomain", "modules", "failStrategy", "maxEarlyDataBytes", "onRouteMismatch", "maxFrameBytes", "methodStats"]);
+const KNOWN = new Set(["rootNamespace", "clusterDomain", "modules", "failStrategy", "maxEarlyDataBytes", "onRouteMismatch", "maxFrameBytes", "methodStats", "extensionKind"]);
 
 export function parseSettings(text: string | undefined, base: Settings = DEFAULT_SETTINGS): Settings {
   const raw = text ? parse(text) ?? {} : {};
@@ -41,6 +41,10 @@ export function mergeSettings(base: Settings, raw: any): Settings {
   if (raw.methodStats !== undefined) {
     if (typeof raw.methodStats !== "boolean") throw new Error("settings.methodStats: must be true or false");
     s.methodStats = raw.methodStats;
+  }
+  if (raw.extensionKind !== undefined) {
+    if (!EXTENSION_KINDS.includes(raw.extensionKind)) throw new Error(`settings.extensionKind: must be one of ${EXTENSION_KINDS.join(", ")}`);
+    s.extensionKind = raw.extensionKind;
   }
   for (const [p, m] of Object.entries(raw.modules ?? {}) as Array<[string, any]>) {
     if (typeof m?.url !== "string" || !/^(oci|https?|file):\/\//.test(m.url)) throw new Error(`settings.modules.${p}.url: must be an oci://, http(s):// or file:// URL`);

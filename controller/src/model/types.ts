@@ -70,7 +70,13 @@ export interface Settings {
   maxFrameBytes?: number;
   /** per-method counters in every module (plugin config methodStats) */
   methodStats?: boolean;
+  /** The Istio kind that carries the module: WasmPlugin (Istio >= 1.20), or TrafficExtension
+   * (Istio >= 1.30, which supersedes WasmPlugin). Default WasmPlugin. */
+  extensionKind?: ExtensionKind;
 }
+
+export type ExtensionKind = "WasmPlugin" | "TrafficExtension";
+export const EXTENSION_KINDS: ExtensionKind[] = ["WasmPlugin", "TrafficExtension"];
 
 export const DEFAULT_SETTINGS: Settings = {
   rootNamespace: "istio-system",

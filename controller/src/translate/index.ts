@@ -6,7 +6,7 @@ import {
 } from "../model/types.js";
 import { buildCatalog, cmp, type ServicePort } from "./catalog.js";
 import { checkMetaRouter, conditionsFor, type Checked, type Note, type Router, type World } from "./metarouter.js";
-import { connectModeFilter, objectName, wasmPlugin } from "./objects.js";
+import { connectModeFilter, extensionKindOf, objectName, pluginConfigOf, wasmPlugin } from "./objects.js";
 import { inboundService, outboundService, pluginConfig, policyGoesInbound } from "./plugin-config.js";
 import { isMeshWide, normalizeExportTo, visibleIn } from "./visibility.js";
 
@@ -127,10 +127,14 @@ export function translate(observed: Observed, settings: Settings, previousGood =
   const kept: Translation["kept"] = [];
   const keptHosts = new Set<string>();
   /** The entry for `host` in the applied object kind/ns/name, if there is one. */
+  const carrier = extensionKindOf(settings);
+  const other = carrier === "WasmPlugin" ? "TrafficExtension" : "WasmPlugin";
   const carried = (kind: string, ns: string, name: string, host: string): Record<string, unknown> | undefined => {
-    const o = applied.find((a) => a.kind === kind && a.metadata.namespace === ns && a.metadata.name === name);
-    const svc = (o?.spec?.pluginConfig?.services ?? []).find((s: any) => s?.name === host);
-    if (svc) { kept.push({ object: { apiVersion: o!.apiVersion, kind, namespace: ns, name }, service: host }); keptHosts.add(host); }
+    // Either carrier kind: after a switch of settings.extensionKind the old one still holds the entry.
+    const o = applied.filter((a) => a.metadata.namespace === ns && a.metadata.name === name && (a.kind === kind || a.kind === other))
+      .sort((a, b) => Number(a.kind !== kind) - Number(b.kind !== kind))[0];
+    const svc = (pluginConfigOf(o)?.services ?? []).find((s: any) => s?.name === host);
+    if (svc) { kept.push({ object: { apiVersion: o!.apiVersion, kind: o!.kind, namespace: ns, name }, service: host }); keptHosts.add(host); }
     return svc;
   };
 
@@ -151,7 +155,7 @@ export function translate(observed: Observed, settings: Settings, previousGood =
       const name = objectName("metaprotocol", protocol, port, "outbound");
       const entries = visible.map((p) => {
         const c = choose(p, scope);
-        const svc = (c && !c.router && carried("WasmPlugin", ns, name, p.host)) || outboundService(p, c?.router);
+        const svc = (c && !c.router && carried(carrier, ns, name, p.host)) || outboundService(p, c?.router);
         return { p, svc };
       });
       // Services a connection can be told apart by come first; catch-alls last.
@@ -181,7 +185,7 @@ export function translate(observed: Observed, settings: Settings, previousGood =
     const protocol = p.protocol;
     const name = objectName("metaprotocol", protocol, p.targetPort as number, "inbound", p.source.metadata.name,
       p.source.kind === "ServiceEntry" && (p.source.spec?.hosts?.length ?? 0) > 1 ? p.host : "");
-    const svc = (c && !c.router && carried("WasmPlugin", p.namespace, name, p.host)) || inboundService(p, c?.router);
+    const svc = (c && !c.router && carried(carrier, p.namespace, name, p.host)) || inboundService(p, c?.router);
     const cfg = pluginConfig(`${protocol}_inbound_${p.targetPort}`, [svc], settings);
     objects.push(wasmPlugin({ name, namespace: p.namespace, protocol, direction: "inbound", module: modules.get(protocol) as ModuleRef,
       settings, port: p.targetPort as number, selector: p.selector, pluginConfig: cfg }));

@@ -1,7 +1,7 @@
 // Builders for the Istio objects the controller owns, with stable names and the labels
 // that mark them as ours (pruning lists by these labels and never touches anything else).
 import { createHash } from "node:crypto";
-import { LABEL_MANAGED_BY, MANAGED_BY, type KubeObject, type ModuleRef, type Settings } from "../model/types.js";
+import { LABEL_MANAGED_BY, MANAGED_BY, type ExtensionKind, type KubeObject, type ModuleRef, type Settings } from "../model/types.js";
 
 export const LABEL_PROTOCOL = "metaprotocol-wasm.io/protocol";
 export const LABEL_DIRECTION = "metaprotocol-wasm.io/direction";
@@ -19,24 +19,38 @@ function labels(protocol: string, direction: "outbound" | "inbound"): Record<str
   return { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_PROTOCOL]: protocol, [LABEL_DIRECTION]: direction };
 }
 
+/** The module for one port and direction: a WasmPlugin, or (settings.extensionKind) the
+ * TrafficExtension that supersedes it in Istio >= 1.30, with the same Wasm fields under `wasm`. */
 export function wasmPlugin(args: {
   name: string; namespace: string; protocol: string; direction: "outbound" | "inbound";
   module: ModuleRef; settings: Settings; port: number; selector?: Record<string, string>; pluginConfig: object;
 }): KubeObject {
-  const spec: Record<string, unknown> = {};
-  if (args.selector) spec.selector = { matchLabels: sortKeys(args.selector) };
-  spec.type = "NETWORK";
-  spec.url = args.module.url;
-  if (args.module.sha256) spec.sha256 = args.module.sha256;
-  spec.pluginName = `metaprotocol-${args.protocol}`;
-  spec.failStrategy = args.settings.failStrategy;
-  spec.match = [{ mode: args.direction === "outbound" ? "CLIENT" : "SERVER", ports: [{ number: args.port }] }];
-  spec.pluginConfig = args.pluginConfig;
+  const wasm: Record<string, unknown> = {};
+  wasm.type = "NETWORK";
+  wasm.url = args.module.url;
+  if (args.module.sha256) wasm.sha256 = args.module.sha256;
+  wasm.pluginName = `metaprotocol-${args.protocol}`;
+  wasm.failStrategy = args.settings.failStrategy;
+  const match = [{ mode: args.direction === "outbound" ? "CLIENT" : "SERVER", ports: [{ number: args.port }] }];
+  const selector = args.selector ? { selector: { matchLabels: sortKeys(args.selector) } } : {};
+  const kind = extensionKindOf(args.settings);
+  const spec = kind === "TrafficExtension"
+    ? { ...selector, match, wasm: { ...wasm, pluginConfig: args.pluginConfig } }
+    : { ...selector, ...wasm, match, pluginConfig: args.pluginConfig };
   return {
-    apiVersion: "extensions.istio.io/v1alpha1", kind: "WasmPlugin",
+    apiVersion: "extensions.istio.io/v1alpha1", kind,
     metadata: { name: args.name, namespace: args.namespace, labels: labels(args.protocol, args.direction) },
     spec,
   };
+}
+
+export function extensionKindOf(settings: Settings): ExtensionKind {
+  return settings.extensionKind ?? "WasmPlugin";
+}
+
+/** The plugin config of a WasmPlugin or a TrafficExtension. */
+export function pluginConfigOf(o: KubeObject | undefined): any {
+  return o?.kind === "TrafficExtension" ? o?.spec?.wasm?.pluginConfig : o?.spec?.pluginConfig;
 }
 
 /** The tcp_proxy settings that let the module see the first request before tcp_proxy picks a cluster. */
