@@ -1,6 +1,6 @@
 // The Go-built tools of the mesh tests, each built once into .cache/<tool>-<version>/ (ignored by
-// git; CI keeps .cache between runs) and rebuilt only when missing. Builds are niced and use one
-// compile job at a time: the machine is 2 shared cores, and a cold build is long either way.
+// git; CI keeps .cache between runs) and rebuilt only when missing. Builds are niced; on a
+// machine shared with other work set MESH_BUILD_JOBS=1 (go build -p) to keep it responsive.
 //   kube  (tests/mesh/go/kube):  kube-apiserver, kubectl and etcd at Kubernetes KUBE_VERSION
 //   istio (tests/mesh/go/istio): pilot-discovery, `istioctl validate` and the agent's Wasm
 //                                fetcher at each Istio release of ISTIO_RELEASES
@@ -23,7 +23,7 @@ function goBuild(dir: string, out: string, args: string[]): void {
   process.stderr.write(`mesh: building ${out} (cold build, several minutes)\n`);
   const r = spawnSync("nice", ["-n", "10", "go", "build", "-trimpath", ...args, "-o", tmp, "."], {
     cwd: dir, stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, GOFLAGS: `${process.env.GOFLAGS ?? ""} -p=1 -buildvcs=false`.trim(), CGO_ENABLED: "0" },
+    env: { ...process.env, GOFLAGS: `${process.env.GOFLAGS ?? ""} -buildvcs=false${process.env.MESH_BUILD_JOBS ? ` -p=${process.env.MESH_BUILD_JOBS}` : ""}`.trim(), CGO_ENABLED: "0" },
   });
   if (r.status !== 0) throw new Error(`go build in ${dir} failed (exit ${r.status})`);
   renameSync(tmp, out);
@@ -62,4 +62,12 @@ export function istioModuleDir(release: IstioRelease): string {
     return istioModuleDir(release);
   }
   return dir;
+}
+
+// `npm run build:mesh`: builds every binary the mesh suites need (CI can run it early, in the background).
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const t0 = Date.now();
+  kubeBin();
+  for (const r of ISTIO_RELEASES) istioBin(r);
+  process.stderr.write(`mesh: binaries ready in ${Math.round((Date.now() - t0) / 1000)} s\n`);
 }
