@@ -67,3 +67,17 @@ test("settings.methodStats turns on per-method counters in every plugin config, 
   assert.deepEqual(pluginConfig("dubbo_outbound_20880", [], DEFAULT_SETTINGS), { statPrefix: "dubbo_outbound_20880" });
   assert.throws(() => parseSettings("methodStats: yes please"), /settings\.methodStats: must be true or false/);
 });
+
+test("settings.extensionKind: TrafficExtension carries the same Wasm fields under spec.wasm; a bad value is refused", async () => {
+  const { wasmPlugin } = await import("../../controller/src/translate/objects.js");
+  const args = { name: "n", namespace: "istio-system", protocol: "dubbo", direction: "outbound" as const, module: { url: "oci://r/dubbo:1", sha256: "a".repeat(64) },
+    port: 20880, pluginConfig: { statPrefix: "x" } };
+  const wp = wasmPlugin({ ...args, settings: DEFAULT_SETTINGS });
+  const te = wasmPlugin({ ...args, settings: parseSettings("extensionKind: TrafficExtension") });
+  assert.equal(wp.kind, "WasmPlugin");
+  assert.equal(te.kind, "TrafficExtension");
+  assert.equal(te.apiVersion, "extensions.istio.io/v1alpha1");
+  const { match, pluginConfig, ...wasmFields } = wp.spec;
+  assert.deepEqual(te.spec, { match, wasm: { ...wasmFields, pluginConfig } });
+  assert.throws(() => parseSettings("extensionKind: EnvoyFilter"), /settings\.extensionKind: must be one of WasmPlugin, TrafficExtension/);
+});
