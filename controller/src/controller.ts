@@ -53,7 +53,7 @@ export class Controller {
     this.queue = new ReconcileQueue(() => this.reconcile(), opts.debounceMs ?? 200);
     this.informers = WATCHED.map((w) => new Informer(kc, objects, {
       apiVersion: w.apiVersion, kind: w.kind, path: w.path, minBackoffMs: opts.informerBackoffMs,
-      onChange: () => this.queue.add(), onError: (e) => { this.lastError = e; },
+      onChange: () => this.queue.add(), onError: (e) => { this.lastError = e; logError(`watch ${w.kind}`, e); },
     }));
     this.applier = new Applier(kc, opts.identity);
     this.elector = new LeaderElector(kc, {
@@ -104,11 +104,21 @@ export class Controller {
     } catch (e) {
       this.metrics.errors++;
       this.lastError = e;
+      logError("reconcile", e);
       throw e;
     } finally {
       this.metrics.observe((performance.now() - started) / 1000);
     }
   }
+}
+
+/** One line per failure on stderr (the container log): what failed and the API server's answer. */
+function logError(what: string, e: unknown): void {
+  const err = e as { code?: number; body?: any; message?: string };
+  let body = err?.body;
+  if (typeof body === "string") { try { body = JSON.parse(body); } catch { /* plain text */ } }
+  const why = body?.message ?? (typeof body === "string" ? body : undefined) ?? String(err?.message ?? e).split("\n")[0];
+  console.error(`${new Date().toISOString()} error ${what}: ${err?.code ? `HTTP ${err.code}: ` : ""}${String(why).slice(0, 500)}`);
 }
 
 export async function runController(opts: ControllerOptions): Promise<void> {
