@@ -31,6 +31,12 @@ export async function installIstioCrds(cluster: Cluster, release: IstioRelease):
   await cluster.k(["wait", "--for=condition=Established", "--timeout=60s", "crd", "-l", "chart=istio"]);
 }
 
+/** No certificates without istio-agent: plaintext between workloads, as Istio's own API says it. */
+export const MESH_MTLS_DISABLED = JSON.stringify({
+  apiVersion: "security.istio.io/v1", kind: "PeerAuthentication",
+  metadata: { name: "default", namespace: "istio-system" }, spec: { mtls: { mode: "DISABLE" } },
+});
+
 export async function startIstiod(cluster: Cluster, release: IstioRelease, bindIp: string): Promise<Istiod> {
   const bin = istioBin(release);
   const dir = mkdtempSync(join(tmpdir(), `metaprotocol-istiod-${release}-`));
@@ -46,6 +52,7 @@ export async function startIstiod(cluster: Cluster, release: IstioRelease, bindI
     "",
   ].join("\n"));
   await cluster.k(["create", "namespace", "istio-system"]).catch(() => undefined);
+  await cluster.k(["apply", "-f", "-"], MESH_MTLS_DISABLED);
   const proc = start(`istiod ${release}`, bin, ["pilot-discovery", "discovery",
     "--kubeconfig", cluster.kubeconfig, "--meshConfig", mesh, "--networksConfig", join(dir, "none.yaml"),
     "--grpcAddr", `${bindIp}:${grpc}`, "--httpAddr", `127.0.0.1:${http}`, "--httpsAddr", `127.0.0.1:${https}`,
@@ -56,6 +63,9 @@ export async function startIstiod(cluster: Cluster, release: IstioRelease, bindI
       ...process.env,
       POD_NAMESPACE: "istio-system", POD_NAME: "istiod-mesh-test", REVISION: "default", CLUSTER_ID: "Kubernetes",
       ENABLE_CA_SERVER: "false", PILOT_ENABLE_ANALYSIS: "false",
+      // Istio's metadata exchange filters exist only in Istio's own proxy build; the sidecars
+      // here are stock Envoy, which refuses any cluster or listener that names them.
+      PILOT_ENABLE_METADATA_EXCHANGE: "false",
       // No webhooks to serve here: nothing calls them without a real kube-apiserver -> istiod route.
       INJECTION_WEBHOOK_CONFIG_NAME: "", VALIDATION_WEBHOOK_CONFIG_NAME: "",
       PILOT_ENABLE_GATEWAY_API: "false", PILOT_ENABLE_GATEWAY_API_STATUS: "false",

@@ -13,8 +13,11 @@ export const REPO = fileURLToPath(new URL("../../..", import.meta.url));
 export const CACHE = process.env.METAPROTOCOL_CACHE ?? join(REPO, ".cache");
 export const KUBE_VERSION = "v1.35.4";
 /** Istio releases the mesh suite runs against; go/istio/istio-<release>.mod pins each one. */
-export const ISTIO_RELEASES = ["1.29", "1.30"] as const;
-export type IstioRelease = (typeof ISTIO_RELEASES)[number];
+const ALL_RELEASES = ["1.29", "1.30"] as const;
+export type IstioRelease = (typeof ALL_RELEASES)[number];
+/** MESH_ISTIO=1.29 narrows a run to one release (for development; CI runs all). */
+export const ISTIO_RELEASES: readonly IstioRelease[] = process.env.MESH_ISTIO
+  ? ALL_RELEASES.filter((r) => process.env.MESH_ISTIO!.split(",").includes(r)) : ALL_RELEASES;
 
 function goBuild(dir: string, out: string, args: string[]): void {
   mkdirSync(join(out, ".."), { recursive: true });
