@@ -19,7 +19,7 @@ const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 function pull(release: IstioRelease, url: string, checksum: string, registry: string): Promise<{ code: number; out: string; err: string }> {
   const cache = mkdtempSync(join(tmpdir(), "metaprotocol-wasm-cache-"));
   return new Promise((resolve) => execFile(istioBin(release), ["wasm-pull", cache, url, checksum, registry], { timeout: 120_000 },
-    (e, out, err) => resolve({ code: e ? ((e as any).code ?? 1) : 0, out: out.trim(), err })));
+    (e, out, err) => resolve({ code: e ? ((e as any).code ?? 1) : 0, out: out.trim().split("\n").pop() ?? "", err: `${err}${out}` })));
 }
 
 describe("mesh: module images in a real registry, pulled by Istio's Wasm fetcher", { timeout: 1_800_000 }, () => {
@@ -41,8 +41,9 @@ describe("mesh: module images in a real registry, pulled by Istio's Wasm fetcher
   });
   after(async () => { await registry?.stop(); });
 
-  test("npm run package -- --push writes OCI layouts and pushes one image per module", async () => {
-    const out = execFileSync("npm", ["run", "--silent", "package", "--", "--push", `${address}/metaprotocol-wasm`, "--tag", "mesh-test"],
+  test("package --push (npm run package after the build) writes OCI layouts and pushes one image per module", async () => {
+    // `npm run package` is `npm run build` + this script; test:mesh has just built build/*.wasm.
+    const out = execFileSync(process.execPath, ["scripts/package.mjs", "--push", `${address}/metaprotocol-wasm`, "--tag", "mesh-test"],
       { cwd: REPO, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
     for (const protocol of ["dubbo", "thrift", "awesomerpc"]) {
       const m = new RegExp(`pushed oci://${address}/metaprotocol-wasm/${protocol}:mesh-test \\((sha256:[0-9a-f]{64})\\)`).exec(out);
