@@ -36,9 +36,13 @@ export class PodNetwork {
     const net = new PodNetwork(id, `mwbr${id}`);
     // A leftover bridge from a crashed run with the same pid would make `add` fail: remove it first.
     try { run("ip", ["link", "del", net.bridge]); } catch { /* none */ }
+    // The pod network's addresses are fixed: two runs at once on one machine would collide.
+    const holder = run("ip", ["-o", "-4", "addr", "show", "to", `${NODE_IP}/32`]).trim();
+    if (holder) throw new Error(`${NODE_IP} is already on ${holder.split(/\s+/)[1]}: another mesh run is active (or crashed: ip link del it)`);
     run("ip", ["link", "add", net.bridge, "type", "bridge"]);
     run("ip", ["addr", "add", `${NODE_IP}/24`, "dev", net.bridge]);
     run("ip", ["link", "set", net.bridge, "up"]);
+    process.on("exit", () => net.destroy()); // also when a suite dies before its `after`
     return net;
   }
 
@@ -92,7 +96,7 @@ export class PodNetwork {
   }
 
   destroy(): void {
-    for (const p of this.pods) try { run("ip", ["netns", "del", p.ns]); } catch { /* gone */ }
+    for (const p of this.pods.splice(0)) try { run("ip", ["netns", "del", p.ns]); } catch { /* gone */ }
     try { run("ip", ["link", "del", this.bridge]); } catch { /* gone */ }
   }
 }
