@@ -67,8 +67,23 @@ export function istioModuleDir(release: IstioRelease): string {
   return dir;
 }
 
+/** What the machine must provide (Debian packages and root), named up front instead of failing mid-suite. */
+export function missingPrerequisites(): string[] {
+  const missing: string[] = [];
+  if (process.getuid?.() !== 0) missing.push("root (ip netns, iptables)");
+  for (const [cmd, pkg] of [["go", "Go"], ["openssl", "openssl"], ["iptables-restore", "iptables"], ["docker-registry", "docker-registry"], ["setpriv", "util-linux"]]) {
+    if (spawnSync("sh", ["-c", `command -v ${cmd}`]).status !== 0) missing.push(`${cmd} (${pkg})`);
+  }
+  return missing;
+}
+
 // `npm run build:mesh`: builds every binary the mesh suites need (CI can run it early, in the background).
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const missing = missingPrerequisites();
+  if (missing.length) {
+    process.stderr.write(`mesh: missing ${missing.join(", ")}; on Debian: apt-get install -y iptables docker-registry\n`);
+    process.exit(1);
+  }
   const t0 = Date.now();
   kubeBin();
   for (const r of ISTIO_RELEASES) istioBin(r);
