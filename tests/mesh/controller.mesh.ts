@@ -145,6 +145,23 @@ describe("mesh: controller on a real kube-apiserver", { timeout: 900_000 }, () =
     replicas.push(await startController(cluster, { identity: `${before}-again`, settings: controllerSettings(), kubeconfig: saKubeconfig }));
   });
 
+  test("a leader that dies without handing over (SIGKILL): the other replica takes the Lease once it expires", async () => {
+    const before = await leader();
+    const dead = replicas.find((r) => r.identity === before)!;
+    const lease0 = await cluster.getJson(["get", "lease", "metaprotocol-wasm-controller", "-n", "metaprotocol-wasm"]);
+    await dead.stop("SIGKILL");
+    replicas.splice(replicas.indexOf(dead), 1);
+    const t0 = Date.now();
+    const next = await until("a new leader after expiry", async () => { const h = await leader(); return h && h !== before ? h : undefined; }, 60_000, 500);
+    const waited = (Date.now() - t0) / 1000;
+    // Not before the lease (15 s) has gone unrenewed, as measured on the survivor's clock.
+    assert.ok(waited >= lease0.spec.leaseDurationSeconds - 3, `took over after ${waited} s`);
+    const lease1 = await cluster.getJson(["get", "lease", "metaprotocol-wasm-controller", "-n", "metaprotocol-wasm"]);
+    assert.equal(lease1.spec.leaseTransitions, (lease0.spec.leaseTransitions ?? 0) + 1);
+    assert.equal(next, replicas[0].identity);
+    replicas.push(await startController(cluster, { identity: `${before}-restarted`, settings: controllerSettings(), kubeconfig: saKubeconfig }));
+  });
+
   test("informers survive an API server restart: a change made after it reaches the WasmPlugin", async () => {
     await cluster.restartApiserver(3000);
     await cluster.k(["apply", "-f", "-"], metaRouter([{ name: "all-v2", route: [dest("v2")] }]));
