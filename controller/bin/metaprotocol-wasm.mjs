@@ -3,7 +3,7 @@
 // devDependency, present after `npm ci`), so a checkout never runs a stale bundle; without
 // tsx (a production install) it runs the esbuild bundle from `npm run build:controller`.
 import { existsSync } from "node:fs";
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
@@ -18,5 +18,8 @@ if (cmd[0] === bundle && !existsSync(bundle)) {
   console.error("metaprotocol-wasm: neither tsx nor dist/metaprotocol-wasm.js found; run `npm ci` or `npm run build:controller`");
   process.exit(1);
 }
-const r = spawnSync(process.execPath, cmd, { stdio: "inherit" });
-process.exit(r.status ?? 1);
+// A child, not spawnSync: the launcher must pass SIGTERM/SIGINT on (a controller that outlived
+// its launcher would keep holding the leader Lease), and exit with the child's status.
+const child = spawn(process.execPath, cmd, { stdio: "inherit" });
+for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(sig, () => child.kill(sig));
+child.on("exit", (code, signal) => process.exit(code ?? (signal ? 128 + (signal === "SIGKILL" ? 9 : 15) : 1)));

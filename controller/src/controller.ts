@@ -4,7 +4,7 @@ import { KubeConfig, KubernetesObjectApi } from "@kubernetes/client-node";
 import type { Server } from "node:http";
 import { type KubeObject, type Observed, type Settings } from "./model/types.js";
 import { translate } from "./translate/index.js";
-import { Applier } from "./kube/apply.js";
+import { Applier, SyncError } from "./kube/apply.js";
 import { Informer } from "./kube/informer.js";
 import { LeaderElector } from "./kube/leader.js";
 import { ReconcileQueue } from "./kube/queue.js";
@@ -98,13 +98,23 @@ export class Controller {
       const observed = this.observed();
       const t = translate(observed, this.opts.settings, this.lastGood, owned);
       this.lastGood = t.lastGood;
-      const stats = await this.applier.sync(t, owned, observed.metaRouters);
-      this.metrics.objectsApplied += stats.applied;
-      this.metrics.objectsDeleted += stats.deleted;
+      try {
+        const stats = await this.applier.sync(t, owned, observed.metaRouters);
+        this.metrics.objectsApplied += stats.applied;
+        this.metrics.objectsDeleted += stats.deleted;
+      } catch (e) {
+        // What did get written still counts; the failed steps are logged one per line.
+        if (e instanceof SyncError) {
+          this.metrics.objectsApplied += e.stats.applied;
+          this.metrics.objectsDeleted += e.stats.deleted;
+          for (const f of e.failures) logError(f.what, f.error);
+        }
+        throw e;
+      }
     } catch (e) {
       this.metrics.errors++;
       this.lastError = e;
-      logError("reconcile", e);
+      if (!(e instanceof SyncError)) logError("reconcile", e);
       throw e;
     } finally {
       this.metrics.observe((performance.now() - started) / 1000);

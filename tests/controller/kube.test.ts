@@ -129,6 +129,27 @@ test("controller: applies, prunes, writes status and events, keeps the last good
   }
 });
 
+test("controller: an object the server keeps refusing does not stop the others, the status or the events", async () => {
+  const api = new FakeApiServer();
+  await api.start();
+  api.put(ap); api.put(svc("orders", "10.0.0.10")); api.put(dr); api.put(mr(toV2));
+  api.inject("PATCH", /envoyfilters/, 403, 1_000_000); // say, a policy that forbids EnvoyFilters
+  const c = new Controller({ settings, namespace: "metaprotocol-wasm", identity: "one", port: 0, kubeConfig: api.kubeConfig(),
+    debounceMs: 20, retryPeriodMs: 50, informerBackoffMs: 20 });
+  try {
+    await c.start();
+    await until("outbound WasmPlugin applied", () => !!api.get("wasmplugins", "istio-system", "metaprotocol-dubbo-20880-outbound"));
+    await until("inbound WasmPlugin applied", () => !!api.get("wasmplugins", "shop", "metaprotocol-dubbo-20880-inbound-orders"));
+    await until("status written", () => api.get("metarouters", "shop", "orders").status?.conditions?.length > 0);
+    assert.equal(api.get("envoyfilters", "istio-system", "metaprotocol-dubbo-20880-outbound"), undefined);
+    await until("the failure counted", () => c.metrics.errors >= 1);
+    assert.match(String(c.lastError), /apply EnvoyFilter\/istio-system\/metaprotocol-dubbo-20880-outbound: HTTP 403/);
+  } finally {
+    await c.stop();
+    await api.close();
+  }
+});
+
 test("controller: puts back what others change: a hand-deleted or edited object, a recreated MetaRouter's status", async () => {
   const api = new FakeApiServer();
   await api.start();

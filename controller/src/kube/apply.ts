@@ -55,24 +55,39 @@ export class Applier {
     // Compared with what the cluster holds now (listed this reconcile), not with what we last
     // sent: an object someone edited or deleted by hand is put back.
     const live = new Map(owned.map((o) => [id(o), o]));
+    // One object the server refuses (its namespace missing, a webhook saying no) must not keep
+    // the others, the statuses and the Events from being written: every step is tried, and the
+    // failures are reported together at the end (the reconcile is then retried with backoff).
+    const failures: SyncFailure[] = [];
+    const attempt = async (what: string, step: () => Promise<unknown>) => {
+      try { await step(); return true; } catch (e) { failures.push({ what, error: e }); return false; }
+    };
     for (const o of t.objects) {
       if (upToDate(o, live.get(id(o)))) continue;
-      await this.objects.patch(structuredClone(o) as any, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
-      stats.applied++;
+      if (await attempt(`apply ${id(o)}`, () => this.objects.patch(structuredClone(o) as any, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply))) stats.applied++;
     }
     const wanted = new Set(t.objects.map(id));
     for (const o of owned) {
       if (wanted.has(id(o))) continue;
-      try {
-        await this.objects.delete({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, namespace: o.metadata.namespace } });
-      } catch (e: any) { if (e?.code !== 404) throw e; }
-      stats.deleted++;
+      const deleted = await attempt(`delete ${id(o)}`, async () => {
+        try {
+          await this.objects.delete({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, namespace: o.metadata.namespace } });
+        } catch (e: any) { if (e?.code !== 404) throw e; }
+      });
+      if (deleted) stats.deleted++;
     }
     for (const s of t.statuses) {
       const current = metaRouters.find((m) => m.metadata.namespace === s.metaRouter.namespace && m.metadata.name === s.metaRouter.name);
-      if (await this.status(s.metaRouter, s.conditions, current)) stats.statuses++;
+      let wrote = false;
+      await attempt(`status of MetaRouter ${s.metaRouter.namespace}/${s.metaRouter.name}`, async () => { wrote = await this.status(s.metaRouter, s.conditions, current); });
+      if (wrote) stats.statuses++;
     }
-    for (const e of t.events) if (await this.event(e)) stats.events++;
+    for (const e of t.events) {
+      let wrote = false;
+      await attempt(`event ${e.reason} for ${e.regarding.kind} ${e.regarding.namespace ?? ""}/${e.regarding.name}`, async () => { wrote = await this.event(e); });
+      if (wrote) stats.events++;
+    }
+    if (failures.length) throw new SyncError(failures, stats);
     return stats;
   }
 
@@ -132,4 +147,21 @@ function upToDate(desired: KubeObject, live: KubeObject | undefined): boolean {
 
 function hash(v: unknown): string {
   return createHash("sha256").update(JSON.stringify(v)).digest("hex");
+}
+
+export interface SyncFailure { what: string; error: unknown }
+
+/** Some steps of a sync failed; every other step was carried out. */
+export class SyncError extends Error {
+  constructor(readonly failures: SyncFailure[], readonly stats: ApplyStats) {
+    super(`${failures.length} of the sync's steps failed: ${failures.map((f) => `${f.what}: ${describe(f.error)}`).join("; ")}`);
+  }
+}
+
+function describe(e: unknown): string {
+  const err = e as { code?: number; body?: any; message?: string };
+  let body = err?.body;
+  if (typeof body === "string") { try { body = JSON.parse(body); } catch { /* plain text */ } }
+  const why = body?.message ?? (typeof body === "string" ? body : undefined) ?? String(err?.message ?? e).split("\n")[0];
+  return `${err?.code ? `HTTP ${err.code}: ` : ""}${String(why).slice(0, 300)}`;
 }
