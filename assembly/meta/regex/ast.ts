@@ -23,6 +23,8 @@ export class Node {
   assert: i32 = 0;
   min: i32 = 0;
   max: i32 = 0;
+  /** For a counted repeat {n,m}: the product of the counts nested in it, itself included. */
+  counts: i64 = 0;
 
   constructor(kind: i32) { this.kind = kind; }
 

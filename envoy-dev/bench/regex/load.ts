@@ -1,0 +1,60 @@
+// Builds (once, cached under .cache/regex-harness keyed by the sources' hash) and loads the
+// regex harness: the module's own regex engine compiled on its own, callable from Node.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+
+const ROOT = new URL("../../../", import.meta.url).pathname;
+
+export interface RegexHarness {
+  /** handle, or the error text */
+  compile(pattern: string): number | string;
+  fullMatch(h: number, s: string): boolean;
+  loop(from: number, to: number, s: string, iters: number): number;
+  work(): number;
+}
+
+function sources(dir: string): string[] {
+  return readdirSync(join(ROOT, dir)).filter((f) => f.endsWith(".ts")).map((f) => join(ROOT, dir, f));
+}
+
+/** Build the harness from `root`'s assembly/ (default: this checkout) and load it. */
+export async function loadRegexHarness(root = ROOT): Promise<RegexHarness> {
+  const files = [join(ROOT, "envoy-dev/bench/regex/harness.ts"), join(root, "assembly/meta/regex.ts"),
+    ...sources("assembly/meta/regex").map((f) => f.replace(ROOT, root))].filter(existsSync);
+  const h = createHash("sha256");
+  for (const f of files) h.update(f).update(readFileSync(f));
+  const out = join(ROOT, ".cache/regex-harness", h.digest("hex").slice(0, 16) + ".wasm");
+  if (!existsSync(out)) {
+    mkdirSync(join(ROOT, ".cache/regex-harness"), { recursive: true });
+    // Run outside the project so its asconfig.json (which wires the proxy-wasm abort) is not read.
+    const r = spawnSync(join(ROOT, "node_modules/.bin/asc"), [join(root, "envoy-dev/bench/regex/harness.ts"), "-o", out,
+      "--runtime", "incremental", "-O3", "--exportRuntime"], { cwd: join(ROOT, ".cache/regex-harness"), stdio: "inherit" });
+    if (r.status !== 0) throw new Error("regex harness: asc failed");
+  }
+  const { instance } = await WebAssembly.instantiate(readFileSync(out), { env: { abort: () => { throw new Error("abort"); } } });
+  const x = instance.exports as any;
+  const mem = x.memory as WebAssembly.Memory;
+  const lower = (s: string): number => {
+    const p = x.__new(s.length << 1, 2) >>> 0;
+    const u = new Uint16Array(mem.buffer, p, s.length);
+    for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i);
+    return p;
+  };
+  const lift = (p: number): string => {
+    const len = new Uint32Array(mem.buffer)[(p - 4) >>> 2] >>> 1;
+    return String.fromCharCode(...new Uint16Array(mem.buffer, p, len));
+  };
+  // Strings passed in are pinned for the call (the incremental GC may run inside it).
+  const withStr = <T>(s: string, f: (p: number) => T): T => {
+    const p = x.__pin(lower(s));
+    try { return f(p); } finally { x.__unpin(p); }
+  };
+  return {
+    compile: (pattern) => withStr(pattern, (p) => { const hd = x.compile(p); return hd >= 0 ? hd : lift(x.lastError() >>> 0); }),
+    fullMatch: (hd, s) => withStr(s, (p) => x.fullMatch(hd, p) !== 0),
+    loop: (from, to, s, iters) => withStr(s, (p) => x.loop(from, to, p, iters)),
+    work: () => x.work(),
+  };
+}
