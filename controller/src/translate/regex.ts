@@ -76,7 +76,7 @@ export function re2FullMatcher(pattern: string): { match(input: string): boolean
   if (err !== null) return err;
   const re = new (re2())(`\\A(?:${p})\\z`, false, false, false);
   if (!re.ok()) { const e = re.error(); re.delete(); return e; }
-  return { match: (input) => re.match(input, 0, false).index >= 0, dispose: () => re.delete() };
+  return { match: (input: string) => re.match(input, 0, false).index >= 0, dispose: () => re.delete() };
 }
 
 /** Whether a \Q quote runs to the end of the pattern (it would swallow a wrapper's ")"). */

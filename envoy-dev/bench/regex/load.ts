@@ -1,11 +1,44 @@
 // Builds (once, cached under .cache/regex-harness keyed by the sources' hash) and loads the
 // regex harness: the module's own regex engine compiled on its own, callable from Node.
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
+
+// The AssemblyScript entry (written next to the build, since AssemblyScript is not TypeScript).
+const HARNESS = `// AssemblyScript entry for the in-process regex harness (benchmark and RE2 differential tests):
+// the module's own Regex, with matching loops inside Wasm so the JS boundary is not measured.
+import { Regex } from "ROOT/assembly/meta/regex";
+import { regexWork } from "ROOT/assembly/meta/regex/dfa";
+
+const compiled: Regex[] = [];
+
+/** Compile a pattern: its handle, or -1 (see lastError). */
+export function compile(pattern: string): i32 {
+  const re = Regex.compile(pattern);
+  if (re == null) return -1;
+  compiled.push(re);
+  return compiled.length - 1;
+}
+
+export function lastError(): string { return Regex.lastError; }
+
+export function fullMatch(h: i32, s: string): bool { return compiled[h].fullMatch(s); }
+
+/** Match s against handles [from, to) in order, \`iters\` times; the number of matches. */
+export function loop(from: i32, to: i32, s: string, iters: i32): i32 {
+  let hits = 0;
+  for (let it = 0; it < iters; it++) {
+    for (let h = from; h < to; h++) if (unchecked(compiled[h]).fullMatch(s)) hits++;
+  }
+  return hits;
+}
+
+/** NFA instructions visited so far (a work counter for linearity checks). */
+export function work(): f64 { return <f64>regexWork; }
+`;
 
 export interface RegexHarness {
   /** handle, or the error text */
@@ -21,15 +54,16 @@ function sources(dir: string): string[] {
 
 /** Build the harness from `root`'s assembly/ (default: this checkout) and load it. */
 export async function loadRegexHarness(root = ROOT): Promise<RegexHarness> {
-  const files = [join(ROOT, "envoy-dev/bench/regex/harness.ts"), join(root, "assembly/meta/regex.ts"),
-    ...sources("assembly/meta/regex").map((f) => f.replace(ROOT, root))].filter(existsSync);
-  const h = createHash("sha256");
+  const files = [join(root, "assembly/meta/regex.ts"), ...sources("assembly/meta/regex").map((f) => f.replace(ROOT, root))].filter(existsSync);
+  const h = createHash("sha256").update(HARNESS);
   for (const f of files) h.update(f).update(readFileSync(f));
   const out = join(ROOT, ".cache/regex-harness", h.digest("hex").slice(0, 16) + ".wasm");
   if (!existsSync(out)) {
     mkdirSync(join(ROOT, ".cache/regex-harness"), { recursive: true });
     // Run outside the project so its asconfig.json (which wires the proxy-wasm abort) is not read.
-    const r = spawnSync(join(ROOT, "node_modules/.bin/asc"), [join(root, "envoy-dev/bench/regex/harness.ts"), "-o", out,
+    const entry = out.replace(/\.wasm$/, ".ts");
+    writeFileSync(entry, HARNESS.replaceAll("ROOT/", relative(join(ROOT, ".cache/regex-harness"), root) + "/"));
+    const r = spawnSync(join(ROOT, "node_modules/.bin/asc"), [entry, "-o", out,
       "--runtime", "incremental", "-O3", "--exportRuntime"], { cwd: join(ROOT, ".cache/regex-harness"), stdio: "inherit" });
     if (r.status !== 0) throw new Error("regex harness: asc failed");
   }
