@@ -9,6 +9,7 @@ import { Errors, checkObject, childPath, itemPath, readString, readInt, readBool
 import { parseDuration } from "./config/duration";
 import { clusterNameError } from "./config/cluster";
 import { isIPv4, isIPv6 } from "./config/ip";
+import { RouteIndex } from "./router";
 
 export const MATCH_EXACT: i32 = 0;
 export const MATCH_PREFIX: i32 = 1;
@@ -120,6 +121,8 @@ export class ServiceConfig {
   defaultCluster: string = "";
   routes: Route[] = [];
   localRateLimit: LocalRateLimit | null = null;
+  /** Built by the router at the first request (router.ts RouteIndex). */
+  routeIndex: RouteIndex | null = null;
 }
 
 export const ON_MISMATCH_KEEP: i32 = 0;

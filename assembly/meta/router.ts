@@ -1,7 +1,7 @@
 // Routing decisions: which service owns a connection, and which route a request takes.
 // Pure functions over the parsed config and a request's metadata (no host calls).
 import { Metadata } from "./metadata";
-import { PluginConfig, ServiceConfig, Route } from "./config";
+import { PluginConfig, ServiceConfig, Route, MATCH_EXACT } from "./config";
 
 /**
  * The first service that claims the connection: by the VIP the client dialed (addresses), or
@@ -25,6 +25,13 @@ export function selectService(cfg: PluginConfig, md: Metadata, destinationIp: st
 /** Ordered routes, first match wins. */
 export function matchRoute(svc: ServiceConfig, md: Metadata): Route | null {
   const routes = svc.routes;
+  if (routes.length < INDEX_MIN_ROUTES) return firstMatch(routes, md);
+  let idx = svc.routeIndex;
+  if (idx == null) { idx = new RouteIndex(routes); svc.routeIndex = idx; }
+  return idx.match(routes, md);
+}
+
+function firstMatch(routes: Route[], md: Metadata): Route | null {
   for (let i = 0; i < routes.length; i++) {
     const r = unchecked(routes[i]);
     if (r.match.matches(md)) return r;
@@ -41,6 +48,71 @@ export function connectionRoute(svc: ServiceConfig): Route | null {
   for (let i = 0; i < routes.length; i++) {
     const r = unchecked(routes[i]);
     if (r.match.isEmpty()) return r;
+  }
+  return null;
+}
+
+/** Below this many routes a plain scan is as fast as the index. */
+export const INDEX_MIN_ROUTES = 8;
+
+/**
+ * Routes by the value of the attribute most of them match exactly (e.g. `method`): a request is
+ * tried only against the routes keyed by its value and the routes without that exact match,
+ * merged in route order, so first-match-wins is unchanged and the cost does not grow with the
+ * number of exact-match routes. Built at the first request of a config.
+ */
+export class RouteIndex {
+  key: string = "";
+  byValue: Map<string, i32[]> = new Map<string, i32[]>();
+  /** Routes that must be tried for every value (no exact match on `key`). */
+  rest: i32[] = [];
+  private none: i32[] = [];
+
+  constructor(routes: Route[]) {
+    // The key: the attribute with the most exact matchers.
+    const counts = new Map<string, i32>();
+    let best = 0;
+    for (let i = 0; i < routes.length; i++) {
+      const attrs = routes[i].match.attrs;
+      for (let j = 0; j < attrs.length; j++) {
+        if (attrs[j].matcher.kind != MATCH_EXACT) continue;
+        const k = attrs[j].key;
+        const c = (counts.has(k) ? counts.get(k) : 0) + 1;
+        counts.set(k, c);
+        if (c > best) { best = c; this.key = k; }
+      }
+    }
+    for (let i = 0; i < routes.length; i++) {
+      const v = exactValue(routes[i], this.key);
+      if (v == null) { this.rest.push(i); continue; }
+      const value = changetype<string>(v);
+      if (!this.byValue.has(value)) this.byValue.set(value, []);
+      this.byValue.get(value).push(i);
+    }
+  }
+
+  match(routes: Route[], md: Metadata): Route | null {
+    const v = this.key.length > 0 ? md.getAttribute(this.key) : null;
+    const keyed = v != null && this.byValue.has(changetype<string>(v)) ? this.byValue.get(changetype<string>(v)) : this.none;
+    const rest = this.rest;
+    // Merge the two ascending lists of route indexes.
+    let a = 0, b = 0;
+    while (a < keyed.length || b < rest.length) {
+      let i: i32;
+      if (b >= rest.length || (a < keyed.length && unchecked(keyed[a]) < unchecked(rest[b]))) i = unchecked(keyed[a++]);
+      else i = unchecked(rest[b++]);
+      const r = unchecked(routes[i]);
+      if (r.match.matches(md)) return r;
+    }
+    return null;
+  }
+}
+
+/** The value a route's match requires of `key` exactly, or null. */
+function exactValue(r: Route, key: string): string | null {
+  const attrs = r.match.attrs;
+  for (let j = 0; j < attrs.length; j++) {
+    if (attrs[j].key == key && attrs[j].matcher.kind == MATCH_EXACT) return attrs[j].matcher.value;
   }
   return null;
 }

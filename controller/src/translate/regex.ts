@@ -15,7 +15,14 @@ type WrappedRE2Ctor = new (pattern: string, ignoreCase: boolean, multiline: bool
 let ctor: WrappedRE2Ctor | undefined;
 /** The raw RE2 binding: re2-wasm's RE2 class rewrites JavaScript syntax first; this does not. */
 function re2(): WrappedRE2Ctor {
-  if (!ctor) ctor = (createRequire(import.meta.url)("re2-wasm/build/wasm/re2.js") as { WrappedRE2: WrappedRE2Ctor }).WrappedRE2;
+  if (ctor) return ctor;
+  try {
+    // Resolved next to this file, or next to the one-file bundle (its image ships re2-wasm beside
+    // it: the package loads its re2.wasm from its own folder, so it cannot be inlined).
+    ctor = (createRequire(import.meta.url)("re2-wasm/build/wasm/re2.js") as { WrappedRE2: WrappedRE2Ctor }).WrappedRE2;
+  } catch (e) {
+    throw new Error(`RE2 is not available (npm package re2-wasm, needed to check regexes): ${(e as Error).message.split("\n")[0]}`);
+  }
   return ctor;
 }
 
