@@ -15,13 +15,18 @@ const quick = args.includes("--quick");
 const baseDir = args.includes("--base") ? args[args.indexOf("--base") + 1] : undefined;
 
 function text(n: number, alphabet: string, seed = 1): string {
-  let x = seed, s = "";
-  for (let i = 0; i < n; i++) { x = (x * 1103515245 + 12345) & 0x7fffffff; s += alphabet[x % alphabet.length]; }
+  let x = seed | 1, s = "";
+  // xorshift32: an LCG's low bits are periodic (its "ab" text would be abab...)
+  for (let i = 0; i < n; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; s += alphabet[(x >>> 0) % alphabet.length]; }
   return s;
 }
 const KB10 = 10 * 1024, MB1 = 1024 * 1024;
 
-interface Case { name: string; kind: "literal-heavy" | "common" | "worst"; patterns: string[]; value: (n: number) => string; sizes: number[] }
+interface Case {
+  name: string; kind: "literal-heavy" | "common" | "worst"; patterns: string[]; value: (n: number) => string; sizes: number[];
+  /** V8 backtracks: on some worst cases it never finishes (nested stars), so it is not run. */
+  noV8?: boolean;
+}
 
 const cases: Case[] = [
   { name: "literal prefix+suffix", kind: "literal-heavy", patterns: ["com\\.example\\.demo\\.[A-Za-z.]+Service"],
@@ -38,7 +43,7 @@ const cases: Case[] = [
   // engine steps state sets, as a Pike VM), and a program near the per-regex size limit.
   { name: "[ab]*a[ab]{20}", kind: "worst", patterns: ["[ab]*a[ab]{20}"], value: (n) => text(n, "ab"), sizes: [KB10, MB1] },
   { name: "[ab]*a[ab]{999}", kind: "worst", patterns: ["[ab]*a[ab]{999}"], value: (n) => text(n, "ab"), sizes: quick ? [KB10] : [KB10, MB1] },
-  { name: "4 x [ab]*a[ab]{999}", kind: "worst", patterns: ["[ab]*a[ab]{999}".repeat(4)], value: (n) => text(n, "ab"), sizes: [KB10] },
+  { name: "4 x [ab]*a[ab]{999}", kind: "worst", patterns: ["[ab]*a[ab]{999}".repeat(4)], value: (n) => text(n, "ab"), sizes: [KB10], noV8: true },
 ];
 
 // The 33-regex-route config of the resilience issue: every route a regex on the same attribute,
@@ -46,6 +51,10 @@ const cases: Case[] = [
 const routes33: string[] = [];
 for (let i = 0; i < 33; i++) routes33.push(`com\\.example\\.svc${i}\\.[A-Za-z]+(Service|Api)V[0-9]+`);
 cases.push({ name: "33 regex routes", kind: "common", patterns: routes33, value: (n) => "com.example.other." + text(n - 18, "abcdefghijklmnop"), sizes: [KB10] });
+// ... and 33 routes no literal end can reject: each scans the whole value.
+const scan33: string[] = [];
+for (let i = 0; i < 33; i++) scan33.push(`.*(svc${i}|api${i})[a-z]*`);
+cases.push({ name: "33 regex routes, no literal ends", kind: "common", patterns: scan33, value: (n) => text(n - 1, "abcdefghijklmnopqrstuvwxyz") + "!", sizes: [KB10] });
 
 function cpuMs(f: () => void): number {
   const t = process.cpuUsage();
@@ -81,7 +90,7 @@ for (const c of cases) {
     const ours = engine(harness, c.patterns);
     const v8 = c.patterns.map((p) => new RegExp(`^(?:${p.replace("(?i)", "")})$`, p.startsWith("(?i)") ? "i" : ""));
     const mod = measure((it) => harness.loop(ours.from, ours.to, value, it), value.length);
-    const js = c.kind === "worst" && n > KB10 ? NaN // V8 backtracks: exponential on these
+    const js = c.noV8 || (c.kind === "worst" && n > KB10) ? NaN // V8 backtracks: far too slow on these
       : measure((it) => { for (let i = 0; i < it; i++) for (const r of v8) r.test(value); }, value.length);
     const row = [c.kind, c.name, n >= MB1 ? "1 MB" : "10 KB", fmt(mod), Number.isNaN(js) ? "-" : fmt(js), Number.isNaN(js) ? "-" : fmt(mod / js) + "x",
       `${fmt((mod * value.length) / 1e6)} ms`];
@@ -91,7 +100,7 @@ for (const c of cases) {
       row.push(Number.isNaN(b) ? "-" : fmt(b), Number.isNaN(b) ? "-" : fmt(b / mod) + "x");
     }
     rows.push(row);
-    console.error(row.join(" | "));
+    console.log(row.join(" | "));
   }
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));

@@ -127,6 +127,22 @@ test("RE2 parity: generated patterns, the same acceptance and the same full-matc
   assert.deepEqual(diffs.length, 0, `${diffs.length} differences:\n${fmt(diffs)}`);
 });
 
+test("RE2 parity: the uncached path (taken when a DFA cache thrashes) gives the same answers", async () => {
+  await harness();
+  const r = rng(4242);
+  const diffs: Diff[] = [];
+  h.uncached(true);
+  try {
+    for (let i = 0; i < 1500; i++) {
+      const p = genPattern(r);
+      diffs.push(...compare(p, inputsFor(p, r)));
+    }
+  } finally {
+    h.uncached(false);
+  }
+  assert.deepEqual(diffs.length, 0, `${diffs.length} differences:\n${fmt(diffs)}`);
+});
+
 test("RE2 parity: random strings of regex syntax are accepted and refused alike", async () => {
   await harness();
   const r = rng(7);

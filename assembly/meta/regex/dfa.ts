@@ -22,6 +22,9 @@ const MAX_CLASSES: i32 = 1024;
 export let regexWork: i64 = 0;
 /** Times a DFA cache was cleared because it was full. */
 export let dfaResets: i64 = 0;
+/** Tests: run every match uncached (the path a thrashing cache takes), to compare both paths. */
+let uncachedOnly = false;
+export function setUncachedOnly(on: bool): void { uncachedOnly = on; }
 
 // ---- scratch shared by every regex (single-threaded module; a match never re-enters) ----
 let seen = new StaticArray<i32>(0);   // sparse set: pc -> index in order
@@ -107,7 +110,7 @@ export class Dfa {
       else if (op == OP_CLASS) {
         const rs = unchecked(prog.classes[unchecked(prog.a[pc])]);
         for (let i = 0; i < rs.length; i += 2) { edges.push(unchecked(rs[i])); edges.push(unchecked(rs[i + 1]) + 1); }
-      } else if (op == OP_ASSERT) asserts |= unchecked(prog.a[pc]);
+      } else if (op == OP_ASSERT) { asserts |= unchecked(prog.a[pc]); this.hasAsserts = true; }
     }
     let mask = 0;
     if (asserts & (A_WORD_BOUNDARY | A_NOT_WORD_BOUNDARY)) {
@@ -137,7 +140,7 @@ export class Dfa {
   }
 
   /** Rune class of r (r >= 256): the number of bounds <= r. */
-  private classOf(r: i32): i32 {
+  classOf(r: i32): i32 {
     const b = this.bounds;
     let lo = 0, hi = b.length;
     while (lo < hi) {
@@ -152,7 +155,7 @@ export class Dfa {
     if (this.cap == 0 && !this.noCache) this.allocate();
     const n = s.length;
     const base = changetype<usize>(s);
-    if (this.noCache) return this.run(s, 0, P_BEGIN, kernelStart());
+    if (this.noCache || uncachedOnly) return this.run(s, 0, P_BEGIN, kernelStart());
     this.resets = 0;
     this.lastResetAt = 0;
     // State ids are byte offsets of their row in `trans` (index * k * 4); the low-rune table
@@ -272,9 +275,10 @@ export class Dfa {
       if (to < 0) {
         // Full. Thrashing (the cache refilled within a few characters per state): give up caching
         // for the rest of this input; otherwise start afresh and keep going.
+        // (RE2 does the same: a DFA that needs a new state every character or two is slower
+        // than stepping NFA state sets directly.)
         dfaResets++;
-        if (i - this.lastResetAt < 4 * this.cap && ++this.resets >= 3) { this.resets = 0; return -2; }
-        if (i - this.lastResetAt >= 4 * this.cap) this.resets = 0;
+        if (i - this.lastResetAt < 2 * this.cap) { this.lastResetAt = 0; return -2; }
         this.lastResetAt = i;
         memory.copy(kBP, kAP, <usize>n << 2);
         this.clear();
@@ -309,6 +313,7 @@ export class Dfa {
    * one state-set step per rune, as a Pike VM (no cache to thrash, O(live states) per rune).
    */
   private run(s: string, i: i32, p: i32, n: i32): bool {
+    if (this.prevMask == 0 && !this.hasAsserts && this.follow()) return this.runFollow(s, i, n);
     const len = s.length;
     const base = changetype<usize>(s);
     const mask = this.prevMask;
@@ -326,6 +331,108 @@ export class Dfa {
       i += w;
     }
     return endMatches(this, kBP, n, p);
+  }
+
+  // ---- Uncached stepping without assertions: precomputed follow sets ----
+  // For a program without assertions the empty transitions do not depend on the input, so the
+  // consuming instructions (and the match) reachable after each consuming instruction are
+  // computed once; a step is then a walk over the live states' follow lists, with no closure.
+  hasAsserts: bool = false;
+  private followAt: StaticArray<i32> = new StaticArray<i32>(0); // pc -> start in followList; pc+1 -> end
+  private followList: StaticArray<i32> = new StaticArray<i32>(0);
+  private followState: i32 = 0; // 0 not built, 1 built, -1 too large
+  /** With at most 64 rune classes: bit c of acceptMask[pc] says whether pc consumes class c. */
+  private acceptMask: StaticArray<u64> = new StaticArray<u64>(0);
+
+  /** Build the follow sets once; false when they would be too large (quadratic patterns). */
+  private follow(): bool {
+    if (this.followState != 0) return this.followState > 0;
+    const len = this.length, code = changetype<usize>(this.code);
+    const at = new StaticArray<i32>(len + 1);
+    const list: i32[] = [];
+    const budget = 32 * len + 1024;
+    let work = 0;
+    for (let pc = 0; pc < len; pc++) {
+      unchecked(at[pc] = list.length);
+      const op = load<i32>(code + <usize>pc * 12);
+      if (op != OP_RUNE && op != OP_CLASS && op != OP_ANY) continue;
+      st(kAP, 0, pc + 1);
+      closure(code, kAP, 1, 0);
+      work += nSeen;
+      for (let j = 0; j < nSeen; j++) {
+        const t = ld(orderP, j);
+        const o = load<i32>(code + <usize>t * 12);
+        if (o == OP_RUNE || o == OP_CLASS || o == OP_ANY || t == this.matchPc) list.push(t);
+      }
+      if (work > budget || list.length > budget) { this.followState = -1; return false; }
+    }
+    unchecked(at[len] = list.length);
+    const fl = new StaticArray<i32>(list.length);
+    for (let j = 0; j < list.length; j++) unchecked(fl[j] = list[j]);
+    this.followAt = at;
+    this.followList = fl;
+    if (this.k <= 64) {
+      const am = new StaticArray<u64>(len);
+      for (let pc = 0; pc < len; pc++) {
+        let bitsOf: u64 = 0;
+        for (let c = 0; c < this.k; c++) {
+          const rep = c == 0 ? 0 : unchecked(this.bounds[c - 1]); // every rune of a class is alike
+          if (consumes(this, pc, rep)) bitsOf |= (<u64>1) << <u64>c;
+        }
+        unchecked(am[pc] = bitsOf);
+      }
+      this.acceptMask = am;
+    }
+    this.followState = 1;
+    return true;
+  }
+
+  /** From offset i with the state set in kernelB[0..n) (not yet closed). */
+  private runFollow(s: string, i: i32, n: i32): bool {
+    const code = changetype<usize>(this.code);
+    const at = changetype<usize>(this.followAt), fl = changetype<usize>(this.followList);
+    // Close the starting set: its consuming instructions and the match.
+    closure(code, kBP, n, 0);
+    let cur = kAP, nxt = kBP, cnt = 0;
+    for (let j = 0; j < nSeen; j++) {
+      const t = ld(orderP, j);
+      const o = load<i32>(code + <usize>t * 12);
+      if (o == OP_RUNE || o == OP_CLASS || o == OP_ANY || t == this.matchPc) st(cur, cnt++, t);
+    }
+    const len = s.length, base = changetype<usize>(s);
+    const am = changetype<usize>(this.acceptMask), masks = this.acceptMask.length > 0;
+    const low = changetype<usize>(this.low);
+    while (i < len) {
+      if (cnt == 0) return false;
+      let r = <i32>load<u16>(base + (<usize>i << 1));
+      let w = 1;
+      if ((r & 0xfc00) == 0xd800 && i + 1 < len) {
+        const d = <i32>load<u16>(base + (<usize>(i + 1) << 1));
+        if ((d & 0xfc00) == 0xdc00) { r = 0x10000 + ((r - 0xd800) << 10) + (d - 0xdc00); w = 2; }
+      }
+      const cls = <u64>(r < 256 ? <i32>load<u16>(low + (<usize>r << 1)) >> 2 : this.classOf(r));
+      let out = 0;
+      for (let j = 0; j < cnt; j++) {
+        const pc = ld(cur, j);
+        if (masks) {
+          if (((load<u64>(am + (<usize>pc << 3)) >> cls) & 1) == 0) continue;
+        } else if (!consumes(this, pc, r)) continue;
+        const end = ld(at, pc + 1);
+        for (let k = ld(at, pc); k < end; k++) {
+          const t = ld(fl, k);
+          const x = ld(seenP, t);
+          if (x < out && ld(nxt, x) == t) continue; // already in the next set
+          st(seenP, t, out);
+          st(nxt, out++, t);
+        }
+      }
+      regexWork += cnt;
+      const tmp = cur; cur = nxt; nxt = tmp;
+      cnt = out;
+      i += w;
+    }
+    for (let j = 0; j < cnt; j++) if (ld(cur, j) == this.matchPc) return true;
+    return false;
   }
 }
 
@@ -415,6 +522,15 @@ function step(d: Dfa, src: usize, n: i32, p: i32, r: i32): i32 {
     }
   }
   return out;
+}
+
+/** Whether instruction pc consumes rune r. */
+function consumes(d: Dfa, pc: i32, r: i32): bool {
+  const ins = changetype<usize>(d.code) + <usize>pc * 12;
+  const op = load<i32>(ins);
+  if (op == OP_RUNE) return r == load<i32>(ins, 4);
+  if (op == OP_CLASS) return inRanges(changetype<usize>(d.ranges) + (<usize>load<i32>(ins, 4) << 2), load<i32>(ins, 8), r);
+  return op == OP_ANY;
 }
 
 /** Binary search of rune r in `pairs` (lo, hi) pairs at p. */

@@ -11,7 +11,7 @@ const ROOT = new URL("../../../", import.meta.url).pathname;
 const HARNESS = `// AssemblyScript entry for the in-process regex harness (benchmark and RE2 differential tests):
 // the module's own Regex, with matching loops inside Wasm so the JS boundary is not measured.
 import { Regex } from "ROOT/assembly/meta/regex";
-import { regexWork } from "ROOT/assembly/meta/regex/dfa";
+import { regexWork, setUncachedOnly } from "ROOT/assembly/meta/regex/dfa";
 
 const compiled: Regex[] = [];
 
@@ -38,6 +38,9 @@ export function loop(from: i32, to: i32, s: string, iters: i32): i32 {
 
 /** NFA instructions visited so far (a work counter for linearity checks). */
 export function work(): f64 { return <f64>regexWork; }
+
+/** Run every match without the DFA cache (the path taken when it thrashes). */
+export function uncached(on: bool): void { setUncachedOnly(on); }
 `;
 
 export interface RegexHarness {
@@ -46,6 +49,8 @@ export interface RegexHarness {
   fullMatch(h: number, s: string): boolean;
   loop(from: number, to: number, s: string, iters: number): number;
   work(): number;
+  /** Match without the DFA cache from now on (true) or with it (false). */
+  uncached(on: boolean): void;
 }
 
 function sources(dir: string): string[] {
@@ -64,7 +69,7 @@ export async function loadRegexHarness(root = ROOT): Promise<RegexHarness> {
     const entry = out.replace(/\.wasm$/, ".ts");
     let src = HARNESS;
     if (!existsSync(join(root, "assembly/meta/regex/dfa.ts"))) { // an older engine: no work counter
-      src = src.replace(/import \{ regexWork \}.*\n/, "").replace("<f64>regexWork", "0");
+      src = src.replace(/import \{ regexWork.*\n/, "").replace("<f64>regexWork", "0").replace("setUncachedOnly(on);", "");
     }
     writeFileSync(entry, src.replaceAll("ROOT/", relative(join(ROOT, ".cache/regex-harness"), root) + "/"));
     const r = spawnSync(join(ROOT, "node_modules/.bin/asc"), [entry, "-o", out,
@@ -94,5 +99,6 @@ export async function loadRegexHarness(root = ROOT): Promise<RegexHarness> {
     fullMatch: (hd, s) => withStr(s, (p) => x.fullMatch(hd, p) !== 0),
     loop: (from, to, s, iters) => withStr(s, (p) => x.loop(from, to, p, iters)),
     work: () => x.work(),
+    uncached: (on) => x.uncached(on ? 1 : 0),
   };
 }
