@@ -63,43 +63,48 @@ export const INDEX_MIN_ROUTES = 8;
  */
 export class RouteIndex {
   key: string = "";
-  byValue: Map<string, i32[]> = new Map<string, i32[]>();
+  /** value -> the first route keyed by it; `next` chains the others, in route order. */
+  byValue: Map<string, i32> = new Map<string, i32>();
+  next: StaticArray<i32> = new StaticArray<i32>(0);
   /** Routes that must be tried for every value (no exact match on `key`). */
   rest: i32[] = [];
-  private none: i32[] = [];
 
   constructor(routes: Route[]) {
-    // The key: the attribute with the most exact matchers.
-    const counts = new Map<string, i32>();
+    // The key: the attribute with the most exact matchers (few distinct keys: a linear tally).
+    const keys: string[] = [], counts: i32[] = [];
     let best = 0;
     for (let i = 0; i < routes.length; i++) {
       const attrs = routes[i].match.attrs;
       for (let j = 0; j < attrs.length; j++) {
         if (attrs[j].matcher.kind != MATCH_EXACT) continue;
         const k = attrs[j].key;
-        const c = (counts.has(k) ? counts.get(k) : 0) + 1;
-        counts.set(k, c);
+        let at = keys.indexOf(k);
+        if (at < 0) { at = keys.length; keys.push(k); counts.push(0); }
+        const c = ++counts[at];
         if (c > best) { best = c; this.key = k; }
       }
     }
-    for (let i = 0; i < routes.length; i++) {
+    const next = new StaticArray<i32>(routes.length);
+    for (let i = routes.length - 1; i >= 0; i--) { // backwards: each value's chain ends up ascending
+      unchecked(next[i] = -1);
       const v = exactValue(routes[i], this.key);
-      if (v == null) { this.rest.push(i); continue; }
+      if (v == null) { this.rest.unshift(i); continue; }
       const value = changetype<string>(v);
-      if (!this.byValue.has(value)) this.byValue.set(value, []);
-      this.byValue.get(value).push(i);
+      if (this.byValue.has(value)) unchecked(next[i] = this.byValue.get(value));
+      this.byValue.set(value, i);
     }
+    this.next = next;
   }
 
   match(routes: Route[], md: Metadata): Route | null {
     const v = this.key.length > 0 ? md.getAttribute(this.key) : null;
-    const keyed = v != null && this.byValue.has(changetype<string>(v)) ? this.byValue.get(changetype<string>(v)) : this.none;
+    let a = v != null && this.byValue.has(changetype<string>(v)) ? this.byValue.get(changetype<string>(v)) : -1;
     const rest = this.rest;
-    // Merge the two ascending lists of route indexes.
-    let a = 0, b = 0;
-    while (a < keyed.length || b < rest.length) {
+    // Merge the keyed chain and the unkeyed list, both ascending: route order is kept.
+    let b = 0;
+    while (a >= 0 || b < rest.length) {
       let i: i32;
-      if (b >= rest.length || (a < keyed.length && unchecked(keyed[a]) < unchecked(rest[b]))) i = unchecked(keyed[a++]);
+      if (b >= rest.length || (a >= 0 && a < unchecked(rest[b]))) { i = a; a = unchecked(this.next[a]); }
       else i = unchecked(rest[b++]);
       const r = unchecked(routes[i]);
       if (r.match.matches(md)) return r;

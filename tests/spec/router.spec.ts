@@ -126,7 +126,11 @@ describe("router: exact-match route index", () => {
     const idx = svc.routeIndex!;
     expect(idx.key).toBe("method");
     expect(idx.rest.length).toBe(13); // 6 regex + 6 prefix routes + the catch-all on version
-    expect(idx.byValue.get("m150").length).toBe(1);
-    expect(idx.byValue.get("m12").length).toBe(2); // r12 and r13 (m12 with version 2)
+    const m150 = idx.byValue.get("m150");
+    expect(idx.next[m150]).toBe(-1); // one route for m150
+    const m12 = idx.byValue.get("m12");
+    expect(m12).toBe(12); // r12, then r13 (m12 with version 2)
+    expect(idx.next[m12]).toBe(13);
+    expect(idx.next[13]).toBe(-1);
   });
 });

@@ -83,7 +83,7 @@ export class RangeSet {
 }
 
 /** Heap sort of n (lo, hi) pairs by lo: O(n log n) on hostile patterns, no comparator closure. */
-function sortPairs(r: i32[], n: i32): void {
+export function sortPairs(r: i32[], n: i32): void {
   for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(r, i, n);
   for (let end = n - 1; end > 0; end--) {
     swapPairs(r, 0, end);

@@ -5,7 +5,7 @@
 // the input runs without caching (the same state-set stepping, as a Pike VM would): time stays
 // O(input x live NFA states) and memory stays bounded whatever the pattern and the input.
 import { Program, OP_RUNE, OP_CLASS, OP_ANY, OP_SPLIT, OP_JMP, OP_ASSERT } from "./program";
-import { isWordRune } from "./charclass";
+import { isWordRune, RangeSet, sortPairs } from "./charclass";
 import { A_BEGIN_LINE, A_END_LINE, A_BEGIN_TEXT, A_END_TEXT, A_WORD_BOUNDARY, A_NOT_WORD_BOUNDARY } from "./ast";
 
 // What a state remembers of the rune before it, for the assertions the program uses.
@@ -102,33 +102,34 @@ export class Dfa {
     this.code = code;
     this.ranges = ranges;
     // Class boundaries: every range edge, plus \w and '\n' edges when assertions look at them.
-    const edges: i32[] = [];
+    const edges = new RangeSet(); // edges as (e, e) pairs: sorted with the class sorter
     let asserts = 0;
     for (let pc = 0; pc < prog.length; pc++) {
       const op = unchecked(prog.op[pc]);
-      if (op == OP_RUNE) { const r = unchecked(prog.a[pc]); edges.push(r); edges.push(r + 1); }
+      if (op == OP_RUNE) { const r = unchecked(prog.a[pc]); edges.add(r, r); edges.add(r + 1, r + 1); }
       else if (op == OP_CLASS) {
         const rs = unchecked(prog.classes[unchecked(prog.a[pc])]);
-        for (let i = 0; i < rs.length; i += 2) { edges.push(unchecked(rs[i])); edges.push(unchecked(rs[i + 1]) + 1); }
+        for (let i = 0; i < rs.length; i += 2) { edges.add(unchecked(rs[i]), unchecked(rs[i])); edges.add(unchecked(rs[i + 1]) + 1, unchecked(rs[i + 1]) + 1); }
       } else if (op == OP_ASSERT) { asserts |= unchecked(prog.a[pc]); this.hasAsserts = true; }
     }
     let mask = 0;
     if (asserts & (A_WORD_BOUNDARY | A_NOT_WORD_BOUNDARY)) {
       mask |= P_WORD;
-      edges.push(0x30); edges.push(0x3a); edges.push(0x41); edges.push(0x5b);
-      edges.push(0x5f); edges.push(0x60); edges.push(0x61); edges.push(0x7b);
+      edges.add(0x30, 0x30); edges.add(0x3a, 0x3a); edges.add(0x41, 0x41); edges.add(0x5b, 0x5b);
+      edges.add(0x5f, 0x5f); edges.add(0x60, 0x60); edges.add(0x61, 0x61); edges.add(0x7b, 0x7b);
     }
-    if (asserts & (A_BEGIN_LINE | A_END_LINE)) { edges.push(10); edges.push(11); }
+    if (asserts & (A_BEGIN_LINE | A_END_LINE)) { edges.add(10, 10); edges.add(11, 11); }
     if (asserts & A_BEGIN_LINE) mask |= P_NL;
     this.prevMask = mask;
-    edges.sort((x: i32, y: i32): i32 => x - y);
+    const ev = edges.r;
+    sortPairs(ev, ev.length >> 1);
     let n = 0;
-    for (let i = 0; i < edges.length; i++) {
-      const e = edges[i];
-      if (e > 0 && e <= 0x10ffff && (n == 0 || edges[n - 1] != e)) edges[n++] = e;
+    for (let i = 0; i < ev.length; i += 2) {
+      const e = ev[i];
+      if (e > 0 && e <= 0x10ffff && (n == 0 || ev[n - 1] != e)) ev[n++] = e;
     }
     const b = new StaticArray<i32>(n);
-    for (let i = 0; i < n; i++) unchecked(b[i] = edges[i]);
+    for (let i = 0; i < n; i++) unchecked(b[i] = ev[i]);
     this.bounds = b;
     this.k = n + 1;
     let cls = 0;
