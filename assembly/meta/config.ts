@@ -4,6 +4,7 @@
 import { Metadata } from "./metadata";
 import { KeyValue, WantedKeys } from "./codec";
 import { Regex } from "./regex";
+import { newCacheBudget } from "./regex/dfa";
 import { parseJson, JsonValue, JSON_STRING, JSON_OBJECT, JSON_BOOL, jsonKindName } from "./json";
 import { Errors, checkObject, childPath, itemPath, readString, readInt, readBool, readList, readObject, quote } from "./config/fields";
 import { parseDuration } from "./config/duration";
@@ -193,6 +194,7 @@ export function parsePluginConfig(json: string, defaultStatPrefix: string): Conf
   const e = new Errors();
   const cfg = new PluginConfig();
   regexInstructions = 0;
+  newCacheBudget();
   if (checkObject(e, root, "", ROOT_FIELDS)) {
     cfg.statPrefix = readString(e, root, "statPrefix", "", false, true, defaultStatPrefix);
     if (!e.failed && !isStatName(cfg.statPrefix)) e.fail("statPrefix", "must match [a-zA-Z0-9_]+, got " + quote(cfg.statPrefix));

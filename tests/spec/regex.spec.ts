@@ -1,5 +1,5 @@
 import { Regex, MAX_PROGRAM } from "../../assembly/meta/regex";
-import { regexWork, dfaResets } from "../../assembly/meta/regex/dfa";
+import { regexWork, dfaResets, newCacheBudget } from "../../assembly/meta/regex/dfa";
 import { parsePluginConfig, StringMatcher, DEFAULT_MAX_REGEX_INPUT_BYTES } from "../../assembly/meta/config";
 
 // [pattern, input, "y" | "n"]: the whole input must match (Envoy safe_regex / RE2 FullMatch).
@@ -405,5 +405,27 @@ describe("Regex: maxRegexInputBytes", () => {
     const small = regexMatcherOf("{\"maxRegexInputBytes\":3," + route + "}");
     expect(small.matches("abc")).toBe(true);
     expect(small.matches("abcd")).toBe(false);
+  });
+});
+
+describe("Regex: cache memory of a config is bounded", () => {
+  it("regexes beyond the config's cache budget run uncached, with the same answers", () => {
+    // Each regex's cache takes about 32 KiB at its first match; 8 MiB hold about 250 of them.
+    newCacheBudget();
+    const res: Regex[] = [];
+    for (let i = 0; i < 400; i++) res.push(Regex.compile("(get|set)" + i.toString() + "[A-Z]\\w*")!);
+    for (let i = 0; i < 400; i++) {
+      expect(res[i].fullMatch("get" + i.toString() + "User")).toBe(true);
+      expect(res[i].fullMatch("put" + i.toString() + "User")).toBe(false);
+    }
+    res[0].fullMatch("set0Xxx"); // builds the states this shape needs
+    const w0 = regexWork;
+    expect(res[0].fullMatch("set0X" + repeat("x", 1000))).toBe(true); // cached: no NFA work
+    const cached = regexWork - w0;
+    const w1 = regexWork;
+    expect(res[399].fullMatch("set399X" + repeat("x", 1000))).toBe(true); // over budget: steps state sets
+    const uncached = regexWork - w1;
+    expect(cached).toBe(0);
+    expect(uncached).toBeGreaterThan(1000);
   });
 });

@@ -108,18 +108,6 @@ function swapPairs(r: i32[], a: i32, b: i32): void {
   r[2 * b] = lo; r[2 * b + 1] = hi;
 }
 
-/** Binary search in frozen ranges. */
-export function classHas(ranges: StaticArray<i32>, c: i32): bool {
-  let lo = 0, hi = (ranges.length >> 1) - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (c < unchecked(ranges[2 * mid])) hi = mid - 1;
-    else if (c > unchecked(ranges[2 * mid + 1])) lo = mid + 1;
-    else return true;
-  }
-  return false;
-}
-
 /**
  * \d \w \s (RE2: ASCII only; \s is [\t\n\f\r ], no \v). Returns false for other letters.
  * Under (?i) the class is case-folded before a negation (\D \W \S), as RE2 does: (?i)\w takes

@@ -17,6 +17,25 @@ const P_NL: i32 = 4;    // previous rune is '\n' (only if the program has multi-
 export const DFA_CACHE_BYTES: i32 = 32768;
 /** Patterns whose alphabet splits into more rune classes than this run without a DFA cache. */
 const MAX_CLASSES: i32 = 1024;
+/** DFA caches and follow sets of all regexes of one config together (see CacheBudget). */
+export const CONFIG_CACHE_BYTES: i64 = 8 << 20;
+
+/**
+ * Memory the regexes of one config may take for caches, taken when a regex first runs. A regex
+ * that finds the budget spent runs uncached (still linear). A config update starts a new budget:
+ * the old one goes with the old config's regexes.
+ */
+export class CacheBudget {
+  constructor(public bytes: i64) {}
+  take(n: i64): bool {
+    if (n > this.bytes) return false;
+    this.bytes -= n;
+    return true;
+  }
+}
+let budget = new CacheBudget(CONFIG_CACHE_BYTES);
+/** Regexes compiled from now on share a fresh budget (called when a config is parsed). */
+export function newCacheBudget(): void { budget = new CacheBudget(CONFIG_CACHE_BYTES); }
 
 /** NFA instructions visited while building states (a work counter for tests, never reset). */
 export let regexWork: i64 = 0;
@@ -81,6 +100,7 @@ export class Dfa {
   pool: StaticArray<i32> = new StaticArray<i32>(0);
   table: StaticArray<i32> = new StaticArray<i32>(0);   // open addressing: state index + 1, 0 empty
   noCache: bool = false;
+  private budget: CacheBudget = budget;
 
   constructor(prog: Program) {
     const len = prog.length;
@@ -153,7 +173,7 @@ export class Dfa {
 
   /** Whether the whole of s (UTF-16; surrogate pairs are one rune) matches. */
   fullMatch(s: string): bool {
-    if (this.cap == 0 && !this.noCache) this.allocate();
+    if (this.cap == 0 && !this.noCache) this.allocate(); // may find the budget spent: noCache
     const n = s.length;
     const base = changetype<usize>(s);
     if (this.noCache || uncachedOnly) return this.run(s, 0, P_BEGIN, kernelStart());
@@ -198,12 +218,14 @@ export class Dfa {
     // Half the bytes for transitions, half for state sets; at least 8 states.
     let cap = (DFA_CACHE_BYTES >> 1) / (k * 4 + 8);
     if (cap < 8) cap = 8;
+    const poolInts = max(DFA_CACHE_BYTES >> 3, this.length + 1);
+    if (!this.budget.take(<i64>cap * (k * 4 + 14) + <i64>poolInts * 4 + 64)) { this.noCache = true; return; }
     this.cap = cap;
     this.trans = new StaticArray<i32>(cap * k);
     this.prev = new StaticArray<u8>(cap);
     this.fin = new StaticArray<i8>(cap);
     this.kStart = new StaticArray<i32>(cap + 1);
-    this.pool = new StaticArray<i32>(max(DFA_CACHE_BYTES >> 3, this.length + 1));
+    this.pool = new StaticArray<i32>(poolInts);
     let t = 16;
     while (t < 2 * cap) t <<= 1;
     this.table = new StaticArray<i32>(t);
@@ -351,7 +373,7 @@ export class Dfa {
     const len = this.length, code = changetype<usize>(this.code);
     const at = new StaticArray<i32>(len + 1);
     const list: i32[] = [];
-    const budget = 32 * len + 1024;
+    const limit = 8 * len + 1024;
     let work = 0;
     for (let pc = 0; pc < len; pc++) {
       unchecked(at[pc] = list.length);
@@ -365,8 +387,9 @@ export class Dfa {
         const o = load<i32>(code + <usize>t * 12);
         if (o == OP_RUNE || o == OP_CLASS || o == OP_ANY || t == this.matchPc) list.push(t);
       }
-      if (work > budget || list.length > budget) { this.followState = -1; return false; }
+      if (work > limit || list.length > limit) { this.followState = -1; return false; }
     }
+    if (!this.budget.take(<i64>(len + 1 + list.length) * 4 + (this.k <= 64 ? <i64>len * 8 : 0))) { this.followState = -1; return false; }
     unchecked(at[len] = list.length);
     const fl = new StaticArray<i32>(list.length);
     for (let j = 0; j < list.length; j++) unchecked(fl[j] = list[j]);
