@@ -103,34 +103,23 @@ export class Dfa {
   private budget: CacheBudget = budget;
 
   constructor(prog: Program) {
-    const len = prog.length;
+    const len = prog.length, code = prog.code, ranges = prog.ranges;
     this.length = len;
     this.matchPc = len - 1;
-    let nr = 0;
-    for (let i = 0; i < prog.classes.length; i++) nr += prog.classes[i].length;
-    const code = new StaticArray<i32>(3 * len), ranges = new StaticArray<i32>(nr);
-    nr = 0;
-    for (let pc = 0; pc < len; pc++) {
-      const op = prog.op[pc];
-      code[3 * pc] = op; code[3 * pc + 1] = prog.a[pc]; code[3 * pc + 2] = prog.b[pc];
-      if (op == OP_CLASS) {
-        const rs = prog.classes[prog.a[pc]];
-        code[3 * pc + 1] = nr; code[3 * pc + 2] = rs.length >> 1;
-        for (let i = 0; i < rs.length; i++) ranges[nr++] = rs[i];
-      }
-    }
     this.code = code;
     this.ranges = ranges;
     // Class boundaries: every range edge, plus \w and '\n' edges when assertions look at them.
     const edges = new RangeSet(); // edges as (e, e) pairs: sorted with the class sorter
     let asserts = 0;
-    for (let pc = 0; pc < prog.length; pc++) {
-      const op = unchecked(prog.op[pc]);
-      if (op == OP_RUNE) { const r = unchecked(prog.a[pc]); edges.add(r, r); edges.add(r + 1, r + 1); }
+    for (let pc = 0; pc < len; pc++) {
+      const op = code[3 * pc], x = code[3 * pc + 1];
+      if (op == OP_RUNE) { edges.add(x, x); edges.add(x + 1, x + 1); }
       else if (op == OP_CLASS) {
-        const rs = unchecked(prog.classes[unchecked(prog.a[pc])]);
-        for (let i = 0; i < rs.length; i += 2) { edges.add(unchecked(rs[i]), unchecked(rs[i])); edges.add(unchecked(rs[i + 1]) + 1, unchecked(rs[i + 1]) + 1); }
-      } else if (op == OP_ASSERT) { asserts |= unchecked(prog.a[pc]); this.hasAsserts = true; }
+        for (let i = x; i < x + 2 * code[3 * pc + 2]; i += 2) {
+          const lo = ranges[i], hi1 = ranges[i + 1] + 1;
+          edges.add(lo, lo); edges.add(hi1, hi1);
+        }
+      } else if (op == OP_ASSERT) { asserts |= x; this.hasAsserts = true; }
     }
     let mask = 0;
     if (asserts & (A_WORD_BOUNDARY | A_NOT_WORD_BOUNDARY)) {
