@@ -4,21 +4,41 @@
 import { Metadata } from "./metadata";
 import { KeyValue, WantedKeys } from "./codec";
 import { Regex } from "./regex";
+import { newCacheBudget } from "./regex/dfa";
 import { parseJson, JsonValue, JSON_STRING, JSON_OBJECT, JSON_BOOL, jsonKindName } from "./json";
 import { Errors, checkObject, childPath, itemPath, readString, readInt, readBool, readList, readObject, quote } from "./config/fields";
 import { parseDuration } from "./config/duration";
 import { clusterNameError } from "./config/cluster";
 import { isIPv4, isIPv6 } from "./config/ip";
+import { RouteIndex } from "./router";
 
 export const MATCH_EXACT: i32 = 0;
 export const MATCH_PREFIX: i32 = 1;
 export const MATCH_REGEX: i32 = 2;
 export const MATCH_PRESENT: i32 = 3;
 
+/**
+ * The attribute length regexes see (config `maxRegexInputBytes`, UTF-8 bytes). A longer value
+ * matches no regex, without running it, and is counted (stat regex_input_too_long): the bound
+ * keeps one request's regex work small whatever a client sends.
+ */
+export class RegexInputLimit {
+  constructor(public maxBytes: i32) {}
+  overLimit: i64 = 0;
+
+  @inline allows(s: string): bool {
+    const n = s.length; // UTF-16 units: a lower bound of UTF-8 bytes, a third of the upper one
+    if (n <= this.maxBytes / 3 || (n <= this.maxBytes && String.UTF8.byteLength(s) <= this.maxBytes)) return true;
+    this.overLimit++;
+    return false;
+  }
+}
+
 export class StringMatcher {
   kind: i32 = MATCH_EXACT;
   value: string = "";
   regex: Regex | null = null;
+  regexLimit: RegexInputLimit | null = null;
 
   /** `v` is the attribute value, null when the request does not carry the attribute. */
   matches(v: string | null): bool {
@@ -26,7 +46,9 @@ export class StringMatcher {
     const s = changetype<string>(v);
     if (this.kind == MATCH_EXACT) return s == this.value;
     if (this.kind == MATCH_PREFIX) return s.startsWith(this.value);
-    if (this.kind == MATCH_REGEX) return changetype<Regex>(this.regex).fullMatch(s);
+    if (this.kind == MATCH_REGEX) {
+      return changetype<RegexInputLimit>(this.regexLimit).allows(s) && changetype<Regex>(this.regex).fullMatch(s);
+    }
     return true; // MATCH_PRESENT
   }
 }
@@ -100,6 +122,8 @@ export class ServiceConfig {
   defaultCluster: string = "";
   routes: Route[] = [];
   localRateLimit: LocalRateLimit | null = null;
+  /** Built by the router at the first request (router.ts RouteIndex). */
+  routeIndex: RouteIndex | null = null;
 }
 
 export const ON_MISMATCH_KEEP: i32 = 0;
@@ -111,11 +135,15 @@ export const BIND_ON_FIRST_REQUEST: i32 = 0;
 export const BIND_ON_CONNECTION: i32 = 1;
 
 export const DEFAULT_MAX_FRAME_BYTES: i32 = 8388608;
+export const DEFAULT_MAX_REGEX_INPUT_BYTES: i32 = 4096;
+export const MAX_REGEX_INPUT_BYTES: i32 = 1048576;
 export const DEFAULT_STATS_FLUSH_INTERVAL_MS: u32 = 1000;
 
 export class PluginConfig {
   statPrefix: string = "";
   maxFrameBytes: i32 = DEFAULT_MAX_FRAME_BYTES;
+  /** Shared by every regex matcher of this config. */
+  regexInput: RegexInputLimit = new RegexInputLimit(DEFAULT_MAX_REGEX_INPUT_BYTES);
   onRouteMismatch: i32 = ON_MISMATCH_KEEP;
   bindOn: i32 = BIND_ON_FIRST_REQUEST;
   statsFlushIntervalMs: u32 = DEFAULT_STATS_FLUSH_INTERVAL_MS;
@@ -132,7 +160,7 @@ export class ConfigResult {
   error: string = "";
 }
 
-const ROOT_FIELDS: string[] = ["statPrefix", "maxFrameBytes", "onRouteMismatch", "bindOn", "statsFlushIntervalMs", "methodStats", "services"];
+const ROOT_FIELDS: string[] = ["statPrefix", "maxFrameBytes", "maxRegexInputBytes", "onRouteMismatch", "bindOn", "statsFlushIntervalMs", "methodStats", "services"];
 const SERVICE_FIELDS: string[] = ["name", "match", "defaultCluster", "routes", "localRateLimit"];
 const SERVICE_MATCH_FIELDS: string[] = ["addresses", "attributes"];
 const MATCH_FIELDS: string[] = ["attributes"];
@@ -152,6 +180,7 @@ const U32_MAX: i64 = 4294967295;
  */
 export const MAX_CONFIG_REGEX_INSTRUCTIONS: i32 = 100000;
 let regexInstructions = 0; // of the config being parsed (the module is single-threaded)
+let regexInput = new RegexInputLimit(DEFAULT_MAX_REGEX_INPUT_BYTES); // of the config being parsed
 
 /**
  * Parse and validate the plugin configuration. `defaultStatPrefix` (the protocol name) is used
@@ -165,10 +194,13 @@ export function parsePluginConfig(json: string, defaultStatPrefix: string): Conf
   const e = new Errors();
   const cfg = new PluginConfig();
   regexInstructions = 0;
+  newCacheBudget();
   if (checkObject(e, root, "", ROOT_FIELDS)) {
     cfg.statPrefix = readString(e, root, "statPrefix", "", false, true, defaultStatPrefix);
     if (!e.failed && !isStatName(cfg.statPrefix)) e.fail("statPrefix", "must match [a-zA-Z0-9_]+, got " + quote(cfg.statPrefix));
     cfg.maxFrameBytes = <i32>readInt(e, root, "maxFrameBytes", "", false, 16, 1073741824, DEFAULT_MAX_FRAME_BYTES);
+    cfg.regexInput.maxBytes = <i32>readInt(e, root, "maxRegexInputBytes", "", false, 1, MAX_REGEX_INPUT_BYTES, DEFAULT_MAX_REGEX_INPUT_BYTES);
+    regexInput = cfg.regexInput;
     cfg.onRouteMismatch = readChoice(e, root, "onRouteMismatch", "KEEP", "REJECT");
     cfg.bindOn = readChoice(e, root, "bindOn", "FIRST_REQUEST", "CONNECTION");
     cfg.statsFlushIntervalMs = <u32>readInt(e, root, "statsFlushIntervalMs", "", false, 10, 60000, DEFAULT_STATS_FLUSH_INTERVAL_MS);
@@ -343,6 +375,7 @@ function readMatcher(e: Errors, v: JsonValue, path: string): StringMatcher | nul
       return null;
     }
     sm.regex = re;
+    sm.regexLimit = regexInput;
   }
   return sm;
 }

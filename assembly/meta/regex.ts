@@ -10,8 +10,9 @@
 // Case folding under (?i) covers ASCII and Latin-1 (plus K/k/KELVIN SIGN, S/s/LONG S), not all
 // of Unicode.
 import { Parser } from "./regex/parser";
-import { programSize, compile, Program, MAX_PROGRAM } from "./regex/program";
-import { fullMatch, reserveScratch } from "./regex/vm";
+import { programSize, compile, MAX_PROGRAM } from "./regex/program";
+import { Dfa, reserveScratch } from "./regex/dfa";
+import { minLength, maxLength, literals } from "./regex/analysis";
 
 export { MAX_PROGRAM } from "./regex/program";
 
@@ -20,13 +21,17 @@ export class Regex {
   static lastError: string = "";
 
   readonly pattern: string;
-  private prog: Program;
-  private matchPc: i32;
+  private dfa: Dfa;
+  // Prefilters: answer without running the automaton when the length or literal ends disagree.
+  private minLen: i32 = 0;
+  private maxLen: i32 = 0;
+  private prefix: string = "";
+  private suffix: string = "";
+  private whole: bool = false;
 
-  private constructor(pattern: string, prog: Program) {
+  private constructor(pattern: string, dfa: Dfa) {
     this.pattern = pattern;
-    this.prog = prog;
-    this.matchPc = prog.length - 1;
+    this.dfa = dfa;
   }
 
   /** Compile an RE2 pattern, or return null and set Regex.lastError. */
@@ -45,14 +50,26 @@ export class Regex {
     }
     const prog = compile(root);
     reserveScratch(prog.length);
-    return new Regex(pattern, prog);
+    const re = new Regex(pattern, new Dfa(prog));
+    re.minLen = minLength(root);
+    re.maxLen = maxLength(root);
+    const lit = literals(root);
+    re.prefix = lit.prefix;
+    re.suffix = lit.suffix;
+    re.whole = lit.whole;
+    return re;
   }
 
   /** Number of NFA instructions (for tests and limits). */
-  get programLength(): i32 { return this.prog.length; }
+  get programLength(): i32 { return this.dfa.length; }
 
-  /** Whether the whole of s matches. Allocates nothing. */
+  /** Whether the whole of s matches. Allocates nothing (after the first match sizes the cache). */
   fullMatch(s: string): bool {
-    return fullMatch(this.prog, this.matchPc, s);
+    const n = s.length;
+    if (n < this.minLen || n > this.maxLen) return false;
+    if (this.whole) return s == this.prefix;
+    if (this.prefix.length > 0 && !s.startsWith(this.prefix)) return false;
+    if (this.suffix.length > 0 && !s.endsWith(this.suffix)) return false;
+    return this.dfa.fullMatch(s);
   }
 }

@@ -4,7 +4,7 @@ import { NetworkContext, RootContext } from "../abi/context";
 import { BufferType, LogLevel, bufferString, log, nowNanos, setTickPeriod, getPropertyString } from "../abi/host";
 import { Codec, WantedKeys } from "./codec";
 import { BIND_ON_CONNECTION, PluginConfig, Route, parsePluginConfig } from "./config";
-import { Stats } from "./stats";
+import { Stats, Stat } from "./stats";
 import { RateLimiter } from "./ratelimit";
 import { MetaConnection } from "./connection";
 import { Scratch } from "./frames";
@@ -95,8 +95,17 @@ export class MetaRoot extends RootContext {
     return true;
   }
 
-  onTick(): void { this.stats.flush(); }
-  onDone(): void { this.stats.flush(); }
+  onTick(): void { this.flush(); }
+  onDone(): void { this.flush(); }
+
+  private flush(): void {
+    const cfg = this.config;
+    if (cfg.regexInput.overLimit != 0) {
+      this.stats.add(Stat.RegexInputTooLong, cfg.regexInput.overLimit);
+      cfg.regexInput.overLimit = 0;
+    }
+    this.stats.flush();
+  }
 
   newConnection(id: u32): NetworkContext { return new MetaConnection(id, this); }
 

@@ -1,7 +1,7 @@
 // Routing decisions: which service owns a connection, and which route a request takes.
 // Pure functions over the parsed config and a request's metadata (no host calls).
 import { Metadata } from "./metadata";
-import { PluginConfig, ServiceConfig, Route } from "./config";
+import { PluginConfig, ServiceConfig, Route, MATCH_EXACT } from "./config";
 
 /**
  * The first service that claims the connection: by the VIP the client dialed (addresses), or
@@ -25,6 +25,13 @@ export function selectService(cfg: PluginConfig, md: Metadata, destinationIp: st
 /** Ordered routes, first match wins. */
 export function matchRoute(svc: ServiceConfig, md: Metadata): Route | null {
   const routes = svc.routes;
+  if (routes.length < INDEX_MIN_ROUTES) return firstMatch(routes, md);
+  let idx = svc.routeIndex;
+  if (idx == null) { idx = new RouteIndex(routes); svc.routeIndex = idx; }
+  return idx.match(routes, md);
+}
+
+function firstMatch(routes: Route[], md: Metadata): Route | null {
   for (let i = 0; i < routes.length; i++) {
     const r = unchecked(routes[i]);
     if (r.match.matches(md)) return r;
@@ -41,6 +48,76 @@ export function connectionRoute(svc: ServiceConfig): Route | null {
   for (let i = 0; i < routes.length; i++) {
     const r = unchecked(routes[i]);
     if (r.match.isEmpty()) return r;
+  }
+  return null;
+}
+
+/** Below this many routes a plain scan is as fast as the index. */
+export const INDEX_MIN_ROUTES = 8;
+
+/**
+ * Routes by the value of the attribute most of them match exactly (e.g. `method`): a request is
+ * tried only against the routes keyed by its value and the routes without that exact match,
+ * merged in route order, so first-match-wins is unchanged and the cost does not grow with the
+ * number of exact-match routes. Built at the first request of a config.
+ */
+export class RouteIndex {
+  key: string = "";
+  /** value -> the first route keyed by it; `next` chains the others, in route order. */
+  byValue: Map<string, i32> = new Map<string, i32>();
+  next: StaticArray<i32> = new StaticArray<i32>(0);
+  /** Routes that must be tried for every value (no exact match on `key`). */
+  rest: i32[] = [];
+
+  constructor(routes: Route[]) {
+    // The key: the attribute with the most exact matchers (few distinct keys: a linear tally).
+    const keys: string[] = [], counts: i32[] = [];
+    let best = 0;
+    for (let i = 0; i < routes.length; i++) {
+      const attrs = routes[i].match.attrs;
+      for (let j = 0; j < attrs.length; j++) {
+        if (attrs[j].matcher.kind != MATCH_EXACT) continue;
+        const k = attrs[j].key;
+        let at = keys.indexOf(k);
+        if (at < 0) { at = keys.length; keys.push(k); counts.push(0); }
+        const c = ++counts[at];
+        if (c > best) { best = c; this.key = k; }
+      }
+    }
+    const next = new StaticArray<i32>(routes.length);
+    for (let i = routes.length - 1; i >= 0; i--) { // backwards: each value's chain ends up ascending
+      unchecked(next[i] = -1);
+      const v = exactValue(routes[i], this.key);
+      if (v == null) { this.rest.unshift(i); continue; }
+      const value = changetype<string>(v);
+      if (this.byValue.has(value)) unchecked(next[i] = this.byValue.get(value));
+      this.byValue.set(value, i);
+    }
+    this.next = next;
+  }
+
+  match(routes: Route[], md: Metadata): Route | null {
+    const v = this.key.length > 0 ? md.getAttribute(this.key) : null;
+    let a = v != null && this.byValue.has(changetype<string>(v)) ? this.byValue.get(changetype<string>(v)) : -1;
+    const rest = this.rest;
+    // Merge the keyed chain and the unkeyed list, both ascending: route order is kept.
+    let b = 0;
+    while (a >= 0 || b < rest.length) {
+      let i: i32;
+      if (b >= rest.length || (a >= 0 && a < unchecked(rest[b]))) { i = a; a = unchecked(this.next[a]); }
+      else i = unchecked(rest[b++]);
+      const r = unchecked(routes[i]);
+      if (r.match.matches(md)) return r;
+    }
+    return null;
+  }
+}
+
+/** The value a route's match requires of `key` exactly, or null. */
+function exactValue(r: Route, key: string): string | null {
+  const attrs = r.match.attrs;
+  for (let j = 0; j < attrs.length; j++) {
+    if (attrs[j].key == key && attrs[j].matcher.kind == MATCH_EXACT) return attrs[j].matcher.value;
   }
   return null;
 }

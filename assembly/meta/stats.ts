@@ -8,7 +8,7 @@ export const enum Stat {
   CxTotal, RequestTotal, Oneway, ResponseTotal, ResponseError, Heartbeat,
   RequestDecodingError, ResponseDecodingError, FrameTooLarge,
   RouteNotFound, RouteMismatch, LocalReply, OverLimit,
-  MutationApplied, MutationUnsupported, UnmatchedResponse, RequestTruncated, Passthrough, Count,
+  MutationApplied, MutationUnsupported, UnmatchedResponse, RequestTruncated, Passthrough, RegexInputTooLong, Count,
 }
 
 const NAMES: string[] = [
@@ -16,6 +16,7 @@ const NAMES: string[] = [
   "request_decoding_error", "response_decoding_error", "frame_too_large",
   "route_not_found", "route_mismatch", "local_reply", "ratelimit_over_limit",
   "mutation_applied", "mutation_unsupported", "response_unmatched", "request_truncated", "downstream_cx_passthrough",
+  "regex_input_too_long",
 ];
 
 /** Distinct method names with their own counters, for the whole proxy (all worker VMs). */
@@ -87,6 +88,7 @@ export class Stats {
   incMethodError(slot: i32): void { if (slot >= 0) unchecked(this.methodDeltas[slot + 1] += 1); }
 
   @inline inc(s: Stat): void { unchecked(this.deltas[<i32>s] += 1); }
+  add(s: Stat, n: i64): void { unchecked(this.deltas[<i32>s] += n); }
   incRoute(slot: i32): void { if (slot >= 0 && slot < this.routeDeltas.length) unchecked(this.routeDeltas[slot] += 1); }
 
   flush(): void {

@@ -1,5 +1,6 @@
 // Wiring: informers feed a debounced queue; the leader reconciles (translate, apply, prune,
 // status, events); health and metrics are served by every replica.
+import type { ModuleCheck } from "./translate/module-check.js";
 import { KubeConfig, KubernetesObjectApi } from "@kubernetes/client-node";
 import type { Server } from "node:http";
 import { type KubeObject, type Observed, type Settings } from "./model/types.js";
@@ -22,6 +23,8 @@ const WATCHED: Array<{ slot: keyof Observed; apiVersion: string; kind: string; p
 
 export interface ControllerOptions {
   settings: Settings;
+  /** The protocol modules' own parsers: no pluginConfig they refuse is applied. */
+  moduleCheck?: ModuleCheck;
   namespace: string;
   identity: string;
   port: number;
@@ -96,7 +99,7 @@ export class Controller {
     try {
       const owned = await this.applier.listOwned();
       const observed = this.observed();
-      const t = translate(observed, this.opts.settings, this.lastGood, owned);
+      const t = translate(observed, this.opts.settings, this.lastGood, owned, this.opts.moduleCheck);
       this.lastGood = t.lastGood;
       try {
         const stats = await this.applier.sync(t, owned, observed.metaRouters);

@@ -1,4 +1,5 @@
 // Offline mode: read manifests from files, translate, print what the controller would apply.
+import type { ModuleCheck } from "./translate/module-check.js";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
@@ -63,9 +64,9 @@ export function renderReport(t: Translation): string {
   return lines.join("\n");
 }
 
-export function renderFiles(paths: string[], base?: Settings): { yaml: string; report: string; translation: Translation } {
+export function renderFiles(paths: string[], base?: Settings, check?: ModuleCheck): { yaml: string; report: string; translation: Translation } {
   const texts = expandFiles(paths).map((name) => ({ name, text: readFileSync(name, "utf8") }));
   const { observed, settings } = loadObjects(texts, base);
-  const translation = translate(observed, settings);
+  const translation = translate(observed, settings, undefined, [], check);
   return { yaml: renderYaml(translation), report: renderReport(translation), translation };
 }

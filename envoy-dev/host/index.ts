@@ -185,15 +185,20 @@ function logTail(logs: string[], from: number): string {
 
 /** Loads the module in a fresh VM and runs vm_start + configure: for config acceptance tests. */
 export async function tryConfigure(wasmPath: string, pluginConfigJson: string, rootId = ""): Promise<{ accepted: boolean; logs: string[] }> {
-  const logs: string[] = [];
-  const env = makeEnv(logs, undefined, 0);
   const code = await readFile(wasmPath);
   const module = await WebAssembly.compile(code);
   checkSignatures(code);
+  return configureOnce(module, wasmPath, pluginConfigJson, rootId);
+}
+
+/** tryConfigure on an already compiled module, synchronously (the controller's pre-apply check). */
+export function configureOnce(module: WebAssembly.Module, filename: string, pluginConfigJson: string, rootId = ""): { accepted: boolean; logs: string[] } {
+  const logs: string[] = [];
+  const env = makeEnv(logs, undefined, 0);
   const slot = new VmSlot(module, "try-configure", "", env);
   const plugin = new Plugin(slot, {
     pluginName: rootId || "try-configure", rootId, vmId: "try-configure", runtime: "envoy.wasm.runtime.v8",
-    filename: wasmPath, configuration: pluginConfigJson, vmConfiguration: "", failurePolicy: "FAIL_CLOSED", reloadBaseMs: 1000,
+    filename, configuration: pluginConfigJson, vmConfiguration: "", failurePolicy: "FAIL_CLOSED", reloadBaseMs: 1000,
   }, "FAIL_CLOSED", env);
   const why = plugin.startRoot(pluginConfigJson);
   if (why) logs.push(`[host] ${why}`);

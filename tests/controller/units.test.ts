@@ -20,8 +20,9 @@ test("port names select a protocol; bare or malformed metaprotocol names are err
 
 test("regexes RE2 cannot run are refused; literals are escaped in alternations", () => {
   assert.equal(re2Error("say(Hello|Bye)"), null);
-  assert.match(re2Error("a(?=b)")!, /lookahead/);
-  assert.match(re2Error("(a)\\1")!, /backreference/);
+  // RE2's own words (re2-wasm runs Google's RE2)
+  assert.equal(re2Error("a(?=b)"), "invalid perl operator: (?=");
+  assert.equal(re2Error("(a)\\1"), "invalid escape sequence: \\1");
   assert.ok(re2Error("a("));
   assert.equal(alternation(["a.B", "c$"]), "a\\.B|c\\$");
   assert.ok(new RegExp(`^(?:${alternation(["a.B", "c"])})$`).test("a.B") && !new RegExp(`^(?:${alternation(["a.B"])})$`).test("axB"));

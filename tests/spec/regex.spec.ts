@@ -1,4 +1,6 @@
 import { Regex, MAX_PROGRAM } from "../../assembly/meta/regex";
+import { regexWork, dfaResets, newCacheBudget } from "../../assembly/meta/regex/dfa";
+import { parsePluginConfig, StringMatcher, DEFAULT_MAX_REGEX_INPUT_BYTES } from "../../assembly/meta/config";
 
 // [pattern, input, "y" | "n"]: the whole input must match (Envoy safe_regex / RE2 FullMatch).
 const CASES: string[] = [
@@ -136,6 +138,11 @@ const CASES: string[] = [
   "(?i)[a-c]+", "AbC", "y",
   "(?i)[^a]", "A", "n",
   "(?i)k", "\u212a", "y",        // KELVIN SIGN folds to k
+  "(?i)σ", "ς", "y",             // Unicode simple case folding, as RE2
+  "(?i)ǅ", "ǆ", "y",
+  "(?i)\\w", "\u212a", "y",      // named classes fold too, before negation
+  "(?P<a>x)(?P<a>y)", "xy", "y", // a name used twice is accepted (RE2 in Envoy 1.40)
+  "a\\_", "a_", "y",
   "(?i)é", "É", "y",
   "(?i)\\x41", "a", "y",
   "a(?i)b", "aB", "y",
@@ -146,7 +153,7 @@ const CASES: string[] = [
   "(?i)a(?-i)b", "Ab", "y",
   "(?i)a(?-i)b", "AB", "n",
   "(?U)a+", "aaa", "y",
-  "(?i)\\W", "k", "n",          // named classes are not folded
+  "(?i)\\W", "k", "n",
   "(?i)[\\W]", "s", "n",
   "(?i)[^\\Wa]", "A", "n",
   "(?i)[^\\Wa]", "b", "y",
@@ -188,7 +195,7 @@ const ERRORS: string[] = [
   "(?<=a)b", "lookahead and lookbehind are not supported (RE2)",
   "(?<!a)b", "lookahead and lookbehind are not supported (RE2)",
   "(?P<>a)", "invalid named capture group",
-  "(?P<a>x)(?P<a>y)", "duplicate capture group name: a",
+  "((a{2}){2}){300}", "invalid repetition size: {300}", // RE2: nested counts multiply to at most 1000
   "(?x)a", "invalid or unsupported Perl syntax: (?x",
   "(?)", "invalid or unsupported Perl syntax",
   "(?i", "missing ')'",
@@ -197,14 +204,10 @@ const ERRORS: string[] = [
   "\\y", "invalid escape sequence: \\y",
   "\\xZ1", "invalid escape sequence",
   "\\x{110000}", "invalid escape sequence",
-  "(a{1000}){1000}", "pattern too large",
+  "(a{1000}){1000}", "invalid repetition size: {1000}",
 ];
 
-function repeat(s: string, n: i32): string {
-  let out = "";
-  for (let i = 0; i < n; i++) out += s;
-  return out;
-}
+function repeat(s: string, n: i32): string { return s.repeat(n); }
 
 describe("Regex: match table", () => {
   it("agrees with RE2 full-match semantics on every case", () => {
@@ -308,5 +311,121 @@ describe("Regex: linear time on pathological patterns", () => {
     const re = Regex.compile(".*.*.*=.*")!;
     expect(re.fullMatch(repeat("x", 8000))).toBe(false);
     expect(re.fullMatch(repeat("x", 4000) + "=" + repeat("y", 4000))).toBe(true);
+  });
+});
+
+/** Deterministic a/b text (xorshift), for inputs a DFA cannot summarize with few states. */
+function abText(n: i32, seed: u32): string {
+  let x = seed;
+  const codes = new Array<i32>(n);
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+    codes[i] = (x & 1) != 0 ? 0x61 : 0x62;
+  }
+  return String.fromCharCodes(codes);
+}
+
+describe("Regex: work is linear in the input and bounded per character", () => {
+  // Counted in NFA instructions visited while building DFA states (regexWork), not in time.
+  it("a pattern whose DFA would need 2^21 states: work grows linearly, the cache is refilled, not grown", () => {
+    const re = Regex.compile("[ab]*a[ab]{20}")!;
+    const short = abText(2000, 7), long = abText(8000, 9);
+    re.fullMatch(abText(100, 3)); // size the cache
+    const resets0 = dfaResets;
+    let w0 = regexWork;
+    re.fullMatch(short);
+    const wShort = regexWork - w0;
+    w0 = regexWork;
+    re.fullMatch(long);
+    const wLong = regexWork - w0;
+    expect(dfaResets).toBeGreaterThan(resets0);
+    expect(<f64>wLong / <f64>wShort).toBeLessThan(4.6);
+    expect(<f64>wLong / <f64>wShort).toBeGreaterThan(3.4);
+    // at most every instruction once per character
+    expect(wLong).toBeLessThanOrEqual(<i64>re.programLength * 8000);
+  });
+
+  it("a routing pattern builds its few states once; later inputs cost no NFA work", () => {
+    const re = Regex.compile("(get|set|list)[A-Z]\\w*")!;
+    expect(re.fullMatch("getUser" + repeat("x", 100))).toBe(true);
+    const w0 = regexWork;
+    expect(re.fullMatch("listOrders" + repeat("y", 10000))).toBe(true);
+    expect(re.fullMatch("setZ" + repeat("Q", 10000) + "-")).toBe(false);
+    expect(regexWork - w0).toBeLessThan(100);
+  });
+
+  it("answers by length or literal ends without running the automaton", () => {
+    const re = Regex.compile("com\\.example\\.[a-z]+Service")!;
+    const w0 = regexWork;
+    expect(re.fullMatch("org.example.fooService")).toBe(false);
+    expect(re.fullMatch("com.example.fooServic")).toBe(false);
+    expect(Regex.compile("[a-z]{1,8}")!.fullMatch(repeat("a", 100000))).toBe(false);
+    expect(regexWork - w0).toBe(0);
+    expect(Regex.compile("^abc$")!.fullMatch("abc")).toBe(true);
+    expect(Regex.compile("\\Aabc\\z")!.fullMatch("abcd")).toBe(false);
+  });
+});
+
+function regexMatcherOf(json: string): StringMatcher {
+  const r = parsePluginConfig(json, "dubbo");
+  expect(r.error).toBe("");
+  return r.config!.services[0].routes[0].match.attrs[0].matcher;
+}
+
+describe("Regex: maxRegexInputBytes", () => {
+  const route = "\"services\":[{\"name\":\"s\",\"routes\":[{\"name\":\"r\",\"match\":{\"attributes\":{\"method\":{\"regex\":\".*\"}}}}]}]";
+
+  it("refuses invalid values naming the field", () => {
+    const bad = ["0", "1048577", "\"4k\"", "-1", "1.5"];
+    for (let i = 0; i < bad.length; i++) {
+      const r = parsePluginConfig("{\"maxRegexInputBytes\":" + bad[i] + "," + route + "}", "dubbo");
+      expect(r.config).toBeNull(bad[i]);
+      expect(r.error.startsWith("maxRegexInputBytes: ")).toBe(true, r.error);
+    }
+  });
+
+  it("defaults to " + DEFAULT_MAX_REGEX_INPUT_BYTES.toString() + " UTF-8 bytes: longer values match no regex and are counted", () => {
+    const m = regexMatcherOf("{" + route + "}");
+    const limit = m.regexLimit!;
+    expect(limit.maxBytes).toBe(DEFAULT_MAX_REGEX_INPUT_BYTES);
+    expect(m.matches(repeat("a", DEFAULT_MAX_REGEX_INPUT_BYTES))).toBe(true);
+    expect(limit.overLimit).toBe(0);
+    expect(m.matches(repeat("a", DEFAULT_MAX_REGEX_INPUT_BYTES + 1))).toBe(false);
+    expect(limit.overLimit).toBe(1);
+    // counted in UTF-8 bytes: é is two
+    expect(m.matches(repeat("é", DEFAULT_MAX_REGEX_INPUT_BYTES / 2))).toBe(true);
+    expect(m.matches(repeat("é", DEFAULT_MAX_REGEX_INPUT_BYTES / 2 + 1))).toBe(false);
+    expect(limit.overLimit).toBe(2);
+  });
+
+  it("is configurable up to 1 MiB", () => {
+    const m = regexMatcherOf("{\"maxRegexInputBytes\":1048576," + route + "}");
+    expect(m.matches(repeat("a", 1048576))).toBe(true);
+    expect(m.matches(repeat("a", 1048577))).toBe(false);
+    const small = regexMatcherOf("{\"maxRegexInputBytes\":3," + route + "}");
+    expect(small.matches("abc")).toBe(true);
+    expect(small.matches("abcd")).toBe(false);
+  });
+});
+
+describe("Regex: cache memory of a config is bounded", () => {
+  it("regexes beyond the config's cache budget run uncached, with the same answers", () => {
+    // Each regex's cache takes about 32 KiB at its first match; 8 MiB hold about 250 of them.
+    newCacheBudget();
+    const res: Regex[] = [];
+    for (let i = 0; i < 400; i++) res.push(Regex.compile("(get|set)" + i.toString() + "[A-Z]\\w*")!);
+    for (let i = 0; i < 400; i++) {
+      expect(res[i].fullMatch("get" + i.toString() + "User")).toBe(true);
+      expect(res[i].fullMatch("put" + i.toString() + "User")).toBe(false);
+    }
+    res[0].fullMatch("set0Xxx"); // builds the states this shape needs
+    const w0 = regexWork;
+    expect(res[0].fullMatch("set0X" + repeat("x", 1000))).toBe(true); // cached: no NFA work
+    const cached = regexWork - w0;
+    const w1 = regexWork;
+    expect(res[399].fullMatch("set399X" + repeat("x", 1000))).toBe(true); // over budget: steps state sets
+    const uncached = regexWork - w1;
+    expect(cached).toBe(0);
+    expect(uncached).toBeGreaterThan(1000);
   });
 });

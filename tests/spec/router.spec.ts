@@ -1,4 +1,4 @@
-import { parsePluginConfig, PluginConfig } from "../../assembly/meta/config";
+import { parsePluginConfig, PluginConfig, Route } from "../../assembly/meta/config";
 import { Metadata } from "../../assembly/meta/metadata";
 import { ipOf, matchRoute, routeSendsTo, selectService } from "../../assembly/meta/router";
 
@@ -76,5 +76,61 @@ describe("router: routes", () => {
       if (greet.pickCluster(0x9e3779b9 + i) == "outbound|20880|v2|b.svc") v2++;
     }
     expect(v2).toBe(3000);
+  });
+});
+
+// 300 routes: exact methods, some with a second attribute, regex and prefix routes between
+// them, one catch-all near the end; first match must win exactly as a linear scan decides.
+function bigService(): string {
+  let routes = "";
+  for (let i = 0; i < 300; i++) {
+    let m: string;
+    if (i % 50 == 7) m = `{"method":{"regex":"m1[0-9]"}}`;
+    else if (i % 50 == 9) m = `{"method":{"prefix":"m2"}}`;
+    else if (i % 10 == 3) m = `{"method":{"exact":"m${i - 1}"},"version":{"exact":"2"}}`;
+    else m = `{"method":{"exact":"m${i}"}}`;
+    if (i == 290) m = `{"version":{"exact":"9"}}`;
+    routes += (i ? "," : "") + `{"name":"r${i}","match":{"attributes":${m}},"route":[{"cluster":"outbound|1||x.svc","weight":1}]}`;
+  }
+  return `{"services":[{"name":"x.svc","routes":[${routes}]}]}`;
+}
+function scan(routes: Route[], m: Metadata): Route | null {
+  for (let i = 0; i < routes.length; i++) if (routes[i].match.matches(m)) return routes[i];
+  return null;
+}
+
+describe("router: exact-match route index", () => {
+  it("picks the same route as a linear scan for every request", () => {
+    const svc = cfg(bigService()).services[0];
+    const methods = ["m0", "m1", "m12", "m2", "m22", "m21", "m150", "m299", "m301", "zzz", "", "m10"];
+    const versions = ["", "2", "9"];
+    for (let i = 0; i < methods.length; i++) {
+      for (let j = 0; j < versions.length; j++) {
+        const m = new Metadata();
+        if (methods[i].length > 0) m.setAttribute("method", methods[i]);
+        if (versions[j].length > 0) m.setAttribute("version", versions[j]);
+        const want = scan(svc.routes, m), got = matchRoute(svc, m);
+        expect(got == null ? "none" : got!.name).toBe(want == null ? "none" : want!.name, methods[i] + "/" + versions[j]);
+      }
+    }
+    for (let i = 0; i < 300; i++) {
+      const m = md("x", "m" + i.toString());
+      const want = scan(svc.routes, m), got = matchRoute(svc, m);
+      expect(got == null ? "none" : got!.name).toBe(want == null ? "none" : want!.name);
+    }
+  });
+
+  it("tries only the routes keyed by the request's value and the unkeyed ones", () => {
+    const svc = cfg(bigService()).services[0];
+    matchRoute(svc, md("x", "m1"));
+    const idx = svc.routeIndex!;
+    expect(idx.key).toBe("method");
+    expect(idx.rest.length).toBe(13); // 6 regex + 6 prefix routes + the catch-all on version
+    const m150 = idx.byValue.get("m150");
+    expect(idx.next[m150]).toBe(-1); // one route for m150
+    const m12 = idx.byValue.get("m12");
+    expect(m12).toBe(12); // r12, then r13 (m12 with version 2)
+    expect(idx.next[m12]).toBe(13);
+    expect(idx.next[13]).toBe(-1);
   });
 });

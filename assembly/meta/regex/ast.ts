@@ -23,6 +23,10 @@ export class Node {
   assert: i32 = 0;
   min: i32 = 0;
   max: i32 = 0;
+  /** For a counted repeat {n,m}: the product of the counts nested in it, itself included. */
+  counts: i64 = 0;
+  /** For a class: where the compiler put its ranges (-1: not yet). */
+  rangeAt: i32 = -1;
 
   constructor(kind: i32) { this.kind = kind; }
 

@@ -1,5 +1,6 @@
 // Character classes as sorted, merged code-point ranges [lo0, hi0, lo1, hi1, ...].
 // Built while parsing, frozen into a StaticArray for the matcher (binary search).
+import { FOLD_RUNS, ALT } from "./casefold";
 
 export const MAX_RUNE: i32 = 0x10ffff;
 
@@ -47,36 +48,30 @@ export class RangeSet {
   }
 
   /**
-   * Add the simple case-fold partners of every member: ASCII and Latin-1 letters, plus the
-   * few non-ASCII runes that fold to ASCII in Unicode (U+212A KELVIN SIGN ~ k, U+017F LONG S ~ s)
-   * and Latin-1's partners outside Latin-1 (U+00FF ~ U+0178, U+00B5 ~ U+039C ~ U+03BC).
-   * Wider Unicode folding is not implemented (see regex.ts).
+   * Add every rune fold-equivalent to a member (Unicode simple case folding, as RE2 under (?i)):
+   * follow each orbit (k -> K -> U+212A -> k) until the set stops growing.
    */
   addCaseFolds(): void {
-    const n = this.r.length;
-    for (let i = 0; i < n; i += 2) {
-      const lo = this.r[i], hi = this.r[i + 1];
-      this.shifted(lo, hi, 0x41, 0x5a, 32);   // A-Z -> a-z
-      this.shifted(lo, hi, 0x61, 0x7a, -32);  // a-z -> A-Z
-      // Latin-1 letters in two blocks: × (U+00D7) and ÷ (U+00F7) have no case partner.
-      this.shifted(lo, hi, 0xc0, 0xd6, 32); this.shifted(lo, hi, 0xd8, 0xde, 32);
-      this.shifted(lo, hi, 0xe0, 0xf6, -32); this.shifted(lo, hi, 0xf8, 0xfe, -32);
-      this.pair(lo, hi, 0x6b, 0x212a); this.pair(lo, hi, 0x4b, 0x212a);
-      this.pair(lo, hi, 0x73, 0x17f); this.pair(lo, hi, 0x53, 0x17f);
-      this.pair(lo, hi, 0xff, 0x178);
-      this.pair(lo, hi, 0xb5, 0x39c); this.pair(lo, hi, 0xb5, 0x3bc); this.pair(lo, hi, 0x39c, 0x3bc);
-    }
     this.normalize();
-  }
-
-  private shifted(lo: i32, hi: i32, blo: i32, bhi: i32, delta: i32): void {
-    const a = lo > blo ? lo : blo, b = hi < bhi ? hi : bhi;
-    if (a <= b) this.add(a + delta, b + delta);
-  }
-
-  private pair(lo: i32, hi: i32, x: i32, y: i32): void {
-    if (x >= lo && x <= hi) this.add(y, y);
-    if (y >= lo && y <= hi) this.add(x, x);
+    for (let round = 0; round < 4; round++) {
+      const before = this.r.length;
+      const n = this.r.length;
+      for (let i = 0; i < n; i += 2) {
+        const lo = this.r[i], hi = this.r[i + 1];
+        for (let j = 0; j < FOLD_RUNS.length; j += 2) {
+          const packed = unchecked(FOLD_RUNS[j]);
+          const flo = packed & 0x1fffff, fhi = flo + (packed >>> 21);
+          if (flo > hi) break; // runs are sorted
+          const a = lo > flo ? lo : flo, b = hi < fhi ? hi : fhi;
+          if (a > b) continue;
+          const d = unchecked(FOLD_RUNS[j + 1]);
+          if (d == ALT) this.add(a - ((a - flo) & 1), b + 1 - ((b - flo) & 1));
+          else this.add(a + d, b + d);
+        }
+      }
+      this.normalize();
+      if (this.r.length == before && round > 0) break;
+    }
   }
 
   freeze(): StaticArray<i32> {
@@ -88,7 +83,7 @@ export class RangeSet {
 }
 
 /** Heap sort of n (lo, hi) pairs by lo: O(n log n) on hostile patterns, no comparator closure. */
-function sortPairs(r: i32[], n: i32): void {
+export function sortPairs(r: i32[], n: i32): void {
   for (let i = (n >> 1) - 1; i >= 0; i--) siftDown(r, i, n);
   for (let end = n - 1; end > 0; end--) {
     swapPairs(r, 0, end);
@@ -113,20 +108,12 @@ function swapPairs(r: i32[], a: i32, b: i32): void {
   r[2 * b] = lo; r[2 * b + 1] = hi;
 }
 
-/** Binary search in frozen ranges. */
-export function classHas(ranges: StaticArray<i32>, c: i32): bool {
-  let lo = 0, hi = (ranges.length >> 1) - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (c < unchecked(ranges[2 * mid])) hi = mid - 1;
-    else if (c > unchecked(ranges[2 * mid + 1])) lo = mid + 1;
-    else return true;
-  }
-  return false;
-}
-
-/** \d \w \s (RE2: ASCII only; \s is [\t\n\f\r ], no \v). Returns false for other letters. */
-export function addPerlClass(set: RangeSet, letter: i32): bool {
+/**
+ * \d \w \s (RE2: ASCII only; \s is [\t\n\f\r ], no \v). Returns false for other letters.
+ * Under (?i) the class is case-folded before a negation (\D \W \S), as RE2 does: (?i)\w takes
+ * U+212A KELVIN SIGN and U+017F LONG S, and (?i)\W leaves them out.
+ */
+export function addPerlClass(set: RangeSet, letter: i32, fold: bool): bool {
   const lower = letter | 0x20;
   const tmp = new RangeSet();
   if (lower == 0x64) { // d
@@ -138,13 +125,14 @@ export function addPerlClass(set: RangeSet, letter: i32): bool {
   } else {
     return false;
   }
+  if (fold) tmp.addCaseFolds();
   if (letter != lower) tmp.negate(); // \D \W \S
   set.addSet(tmp);
   return true;
 }
 
-/** [:name:] POSIX classes (ASCII, as RE2). Returns false for an unknown name. */
-export function addPosixClass(set: RangeSet, name: string, negated: bool): bool {
+/** [:name:] POSIX classes (ASCII, as RE2; folded like addPerlClass). False for an unknown name. */
+export function addPosixClass(set: RangeSet, name: string, negated: bool, fold: bool): bool {
   const tmp = new RangeSet();
   if (name == "alnum") { tmp.add(0x30, 0x39); tmp.add(0x41, 0x5a); tmp.add(0x61, 0x7a); }
   else if (name == "alpha") { tmp.add(0x41, 0x5a); tmp.add(0x61, 0x7a); }
@@ -161,6 +149,7 @@ export function addPosixClass(set: RangeSet, name: string, negated: bool): bool 
   else if (name == "word") { tmp.add(0x30, 0x39); tmp.add(0x41, 0x5a); tmp.add(0x5f, 0x5f); tmp.add(0x61, 0x7a); }
   else if (name == "xdigit") { tmp.add(0x30, 0x39); tmp.add(0x41, 0x46); tmp.add(0x61, 0x66); }
   else return false;
+  if (fold) tmp.addCaseFolds();
   if (negated) tmp.negate();
   set.addSet(tmp);
   return true;

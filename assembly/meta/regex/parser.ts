@@ -22,7 +22,6 @@ export class Parser {
   private pos: i32 = 0;
   private flags: i32 = 0;
   private depth: i32 = 0;
-  private names: string[] = [];
   error: string = "";
   errorOffset: i32 = -1;
 
@@ -115,7 +114,7 @@ export class Parser {
   private parseQuantifiers(atom: Node): Node | null {
     const start = this.pos;
     const c = this.peek();
-    let min = 0, max = 0;
+    let min = 0, max = 0, counted = false;
     if (c == 0x2a) { this.pos++; min = 0; max = -1; }
     else if (c == 0x2b) { this.pos++; min = 1; max = -1; }
     else if (c == 0x3f) { this.pos++; min = 0; max = 1; }
@@ -133,6 +132,7 @@ export class Parser {
         return this.fail("invalid repetition " + text + ": counts above " + MAX_REPEAT.toString() + " are not allowed", start);
       }
       if (max != -1 && min > max) return this.fail("invalid repetition " + text + ": min > max", start);
+      counted = true;
     } else {
       return atom;
     }
@@ -141,7 +141,14 @@ export class Parser {
     if (d == 0x2a || d == 0x2b || d == 0x3f || (d == 0x7b && this.repeatAhead())) {
       return this.fail("invalid nested repetition operator: " + this.src.substring(start, this.pos + 1), start);
     }
-    return Node.repeat(atom, min, max);
+    const rep = Node.repeat(atom, min, max);
+    if (counted) {
+      // RE2 refuses nested counts whose product exceeds 1000, e.g. ((a{2}){2}){300}.
+      const m = max >= 0 ? max : min;
+      rep.counts = <i64>(m > 0 ? m : 1) * nestedCounts(atom);
+      if (rep.counts > MAX_REPEAT) return this.fail("invalid repetition size: " + this.src.substring(start, this.pos), start);
+    }
+    return rep;
   }
 
   /** Whether '{' at pos starts {n}, {n,} or {n,m}; otherwise '{' is a literal (RE2). */
@@ -230,11 +237,7 @@ export class Parser {
       this.fail("invalid named capture group", open);
       return false;
     }
-    if (this.names.includes(name)) {
-      this.fail("duplicate capture group name: " + name, open);
-      return false;
-    }
-    this.names.push(name);
+    // RE2 as Envoy runs it accepts a name used twice (checked against Envoy 1.40).
     this.pos++; // '>'
     return true;
   }
@@ -274,7 +277,7 @@ export class Parser {
     if (c == 0x41) { this.pos++; return Node.assertion(A_BEGIN_TEXT); }         // \A
     if (c == 0x7a) { this.pos++; return Node.assertion(A_END_TEXT); }           // \z
     const set = new RangeSet();
-    if (addPerlClass(set, c)) { // ASCII classes are closed under case already: no folding (RE2)
+    if (addPerlClass(set, c, (this.flags & F_FOLD) != 0)) {
       this.pos++;
       return Node.cls(set.freeze());
     }
@@ -315,7 +318,7 @@ export class Parser {
       return -1;
     }
     if (c == 0x43) { this.fail("\\C (any byte) is not supported", start); return -1; }
-    if (c < 0x80 && !isWordChar(c)) return c; // escaped punctuation
+    if (c < 0x80 && !isAlnum(c)) return c; // escaped punctuation (and '_', as RE2)
     this.fail("invalid escape sequence: " + this.src.substring(start, this.pos), start);
     return -1;
   }
@@ -364,7 +367,7 @@ export class Parser {
           let name = this.src.substring(this.pos + 2, end);
           const neg = name.startsWith("^");
           if (neg) name = name.substring(1);
-          if (!addPosixClass(set, name, neg)) {
+          if (!addPosixClass(set, name, neg, (this.flags & F_FOLD) != 0)) {
             return this.fail("invalid character class range: " + this.src.substring(this.pos, end + 2), this.pos);
           }
           this.pos = end + 2;
@@ -372,13 +375,13 @@ export class Parser {
         }
       }
       const itemStart = this.pos;
-      if (c == 0x5c && addPerlClass(set, this.peekAt(1))) { this.pos += 2; continue; }
+      if (c == 0x5c && addPerlClass(set, this.peekAt(1), (this.flags & F_FOLD) != 0)) { this.pos += 2; continue; }
       const lo = this.classRune();
       if (lo < 0) return null;
       let hi = lo;
       if (this.peek() == 0x2d && this.peekAt(1) != 0x5d && this.peekAt(1) != -1) { // a range a-z
         this.pos++;
-        if (this.peek() == 0x5c && addPerlClass(new RangeSet(), this.peekAt(1))) {
+        if (this.peek() == 0x5c && addPerlClass(new RangeSet(), this.peekAt(1), false)) {
           return this.fail("invalid character class range: " + this.src.substring(itemStart, this.pos + 2), itemStart);
         }
         hi = this.classRune();
@@ -387,8 +390,7 @@ export class Parser {
       }
       runes.add(lo, hi);
     }
-    // Fold only the listed runes: folding a negated named class such as \W would pull k and s
-    // back in through their non-ASCII partners.
+    // Named classes were folded before their own negation (addPerlClass); fold the listed runes.
     if (this.flags & F_FOLD) runes.addCaseFolds();
     set.addSet(runes);
     if (negated) set.negate();
@@ -402,8 +404,22 @@ export class Parser {
   }
 }
 
+/** The largest product of {n,m} counts on any path inside n (1 when there are none). */
+function nestedCounts(n: Node): i64 {
+  if (n.counts > 0) return n.counts;
+  let best: i64 = 1;
+  for (let i = 0; i < n.subs.length; i++) {
+    const c = nestedCounts(n.subs[i]);
+    if (c > best) best = c;
+  }
+  return best;
+}
+
 @inline function isDigit(c: i32): bool { return c >= 0x30 && c <= 0x39; }
 @inline function isOctal(c: i32): bool { return c >= 0x30 && c <= 0x37; }
+function isAlnum(c: i32): bool {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
 function isWordChar(c: i32): bool {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x5f;
 }

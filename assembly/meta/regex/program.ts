@@ -5,7 +5,7 @@ import { Node, N_EMPTY, N_CLASS, N_ASSERT, N_CONCAT, N_ALT, N_REPEAT } from "./a
 import { MAX_RUNE } from "./charclass";
 
 export const OP_RUNE: i32 = 0;   // consume rune a
-export const OP_CLASS: i32 = 1;  // consume a rune in classes[a]
+export const OP_CLASS: i32 = 1;  // consume a rune in ranges[a .. a + 2b)
 export const OP_ANY: i32 = 2;    // consume any rune
 export const OP_SPLIT: i32 = 3;  // continue at a and at b
 export const OP_JMP: i32 = 4;    // continue at a
@@ -14,18 +14,10 @@ export const OP_MATCH: i32 = 6;
 
 export const MAX_PROGRAM: i32 = 5000;
 
+/** A compiled program: (op, a, b) triples; a CLASS's a/b are its offset/pair count in `ranges`. */
 export class Program {
-  op: StaticArray<i32>;
-  a: StaticArray<i32>;
-  b: StaticArray<i32>;
-  classes: StaticArray<i32>[];
-  constructor(n: i32, classes: StaticArray<i32>[]) {
-    this.op = new StaticArray<i32>(n);
-    this.a = new StaticArray<i32>(n);
-    this.b = new StaticArray<i32>(n);
-    this.classes = classes;
-  }
-  get length(): i32 { return this.op.length; }
+  constructor(public code: StaticArray<i32>, public ranges: StaticArray<i32>) {}
+  get length(): i32 { return this.code.length / 3; }
 }
 
 /** Instruction count of n, saturating just above MAX_PROGRAM (so nested repeats cannot overflow). */
@@ -50,21 +42,21 @@ export function programSize(n: Node): i32 {
 }
 
 class Emitter {
-  op: i32[] = [];
-  a: i32[] = [];
-  b: i32[] = [];
-  classes: StaticArray<i32>[] = [];
+  code: i32[] = [];
+  ranges: i32[] = [];
 
   emit(op: i32, a: i32, b: i32): i32 {
-    this.op.push(op); this.a.push(a); this.b.push(b);
-    return this.op.length - 1;
+    this.code.push(op); this.code.push(a); this.code.push(b);
+    return this.code.length / 3 - 1;
   }
-  get pc(): i32 { return this.op.length; }
+  get pc(): i32 { return this.code.length / 3; }
+  @inline setA(pc: i32, v: i32): void { this.code[3 * pc + 1] = v; }
+  @inline setB(pc: i32, v: i32): void { this.code[3 * pc + 2] = v; }
 
   node(n: Node): void {
     switch (n.kind) {
       case N_EMPTY: return;
-      case N_CLASS: { this.cls(changetype<StaticArray<i32>>(n.ranges)); return; }
+      case N_CLASS: { this.cls(n); return; }
       case N_ASSERT: { this.emit(OP_ASSERT, n.assert, 0); return; }
       case N_CONCAT: { for (let i = 0; i < n.subs.length; i++) this.node(n.subs[i]); return; }
       case N_ALT: { this.alt(n.subs); return; }
@@ -72,10 +64,15 @@ class Emitter {
     }
   }
 
-  private cls(r: StaticArray<i32>): void {
-    if (r.length == 2 && r[0] == r[1]) this.emit(OP_RUNE, r[0], 0);
-    else if (r.length == 2 && r[0] == 0 && r[1] == MAX_RUNE) this.emit(OP_ANY, 0, 0);
-    else { this.classes.push(r); this.emit(OP_CLASS, this.classes.length - 1, 0); }
+  private cls(n: Node): void {
+    const r = changetype<StaticArray<i32>>(n.ranges);
+    if (r.length == 2 && r[0] == r[1]) { this.emit(OP_RUNE, r[0], 0); return; }
+    if (r.length == 2 && r[0] == 0 && r[1] == MAX_RUNE) { this.emit(OP_ANY, 0, 0); return; }
+    if (n.rangeAt < 0) { // once per node: a repeated class shares its ranges
+      n.rangeAt = this.ranges.length;
+      for (let i = 0; i < r.length; i++) this.ranges.push(r[i]);
+    }
+    this.emit(OP_CLASS, n.rangeAt, r.length >> 1);
   }
 
   //   split L1, next; L1: x1; jmp end; next: split L2, next2; ... ; last: xn; end:
@@ -84,15 +81,15 @@ class Emitter {
     for (let i = 0; i < subs.length; i++) {
       if (i < subs.length - 1) {
         const split = this.emit(OP_SPLIT, 0, 0);
-        this.a[split] = this.pc;
+        this.setA(split, this.pc);
         this.node(subs[i]);
         jumps.push(this.emit(OP_JMP, 0, 0));
-        this.b[split] = this.pc;
+        this.setB(split, this.pc);
       } else {
         this.node(subs[i]);
       }
     }
-    for (let i = 0; i < jumps.length; i++) this.a[jumps[i]] = this.pc;
+    for (let i = 0; i < jumps.length; i++) this.setA(jumps[i], this.pc);
   }
 
   private repeat(x: Node, min: i32, max: i32): void {
@@ -109,20 +106,20 @@ class Emitter {
     const skips: i32[] = [];
     for (let i = min; i < max; i++) {
       const split = this.emit(OP_SPLIT, 0, 0);
-      this.a[split] = this.pc;
+      this.setA(split, this.pc);
       skips.push(split);
       this.node(x);
     }
-    for (let i = 0; i < skips.length; i++) this.b[skips[i]] = this.pc;
+    for (let i = 0; i < skips.length; i++) this.setB(skips[i], this.pc);
   }
 
   //   L: split body, out; body: x; jmp L; out:
   private star(x: Node): void {
     const top = this.emit(OP_SPLIT, 0, 0);
-    this.a[top] = this.pc;
+    this.setA(top, this.pc);
     this.node(x);
     this.emit(OP_JMP, top, 0);
-    this.b[top] = this.pc;
+    this.setB(top, this.pc);
   }
 }
 
@@ -131,11 +128,11 @@ export function compile(root: Node): Program {
   const e = new Emitter();
   e.node(root);
   e.emit(OP_MATCH, 0, 0);
-  const p = new Program(e.op.length, e.classes);
-  for (let i = 0; i < e.op.length; i++) {
-    unchecked(p.op[i] = e.op[i]);
-    unchecked(p.a[i] = e.a[i]);
-    unchecked(p.b[i] = e.b[i]);
-  }
-  return p;
+  return new Program(toStatic(e.code), toStatic(e.ranges));
+}
+
+function toStatic(a: i32[]): StaticArray<i32> {
+  const s = new StaticArray<i32>(a.length);
+  for (let i = 0; i < a.length; i++) unchecked(s[i] = a[i]);
+  return s;
 }

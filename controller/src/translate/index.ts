@@ -5,10 +5,11 @@ import {
   type Condition, type KubeObject, type ModuleRef, type Observed, type Settings,
 } from "../model/types.js";
 import { buildCatalog, cmp, type ServicePort } from "./catalog.js";
-import { checkMetaRouter, conditionsFor, type Checked, type Note, type Router, type World } from "./metarouter.js";
+import { checkMetaRouter, conditionsFor, type Checked, type Issue, type Note, type Router, type World } from "./metarouter.js";
 import { connectModeFilter, extensionKindOf, objectName, pluginConfigOf, wasmPlugin } from "./objects.js";
 import { inboundService, outboundService, pluginConfig, policyGoesInbound } from "./plugin-config.js";
 import { isMeshWide, normalizeExportTo, visibleIn } from "./visibility.js";
+import { metaRouterField, type ModuleCheck } from "./module-check.js";
 
 export interface ObjectRef { apiVersion: string; kind: string; namespace?: string; name: string; uid?: string }
 export interface EventNote { regarding: ObjectRef; type: "Normal" | "Warning"; reason: string; message: string }
@@ -49,9 +50,12 @@ function moduleFor(protocol: string, aps: KubeObject[], settings: Settings): Mod
  * `previousGood`: the last valid version of each MetaRouter (the controller remembers them).
  * `applied`: the objects this controller owns in the cluster now. A MetaRouter that is bad and
  * has no valid version in memory (say, after a restart) keeps its service's entry from there.
+ * `check`: the protocol modules' own parsers (module-check.ts). A MetaRouter whose config a
+ * module refuses is treated as invalid (its last good version serves); a whole pluginConfig
+ * a module refuses is not applied (the one in the cluster stays).
  */
 export function translate(observed: Observed, settings: Settings, previousGood = new Map<string, KubeObject>(),
-  applied: KubeObject[] = []): Translation {
+  applied: KubeObject[] = [], check?: ModuleCheck): Translation {
   const events: EventNote[] = [];
   const warn = (o: KubeObject, reason: string, message: string) => events.push({ regarding: refOf(o), type: "Warning", reason, message });
 
@@ -90,14 +94,35 @@ export function translate(observed: Observed, settings: Settings, previousGood =
   const candidates = new Map<string, Candidate[]>(); // by host
   const lastGood = new Map<string, KubeObject>();
   const usingOld = new Map<string, number | undefined>();
-  for (const mr of [...observed.metaRouters].sort((a, b) => cmp(key(a), key(b)))) {
+  /** What the modules say about a router's config: the first refusal as an Issue. */
+  const moduleIssues = (router: Router): Issue[] => {
+    if (!check) return [];
+    for (const p of allPorts.filter((q) => q.host === router.host && known.has(q.protocol))) {
+      const configs = [outboundService(p, router)];
+      if (policyGoesInbound(p)) configs.push(inboundService(p, router));
+      for (const svc of configs) {
+        const why = check(p.protocol, pluginConfig("check", [svc], settings));
+        if (why) {
+          const path = why.slice(0, Math.max(0, why.indexOf(": ")));
+          return [{ type: "Accepted", reason: "RefusedByModule", field: metaRouterField(path), message: `the ${p.protocol} module refuses this rule: ${why}` }];
+        }
+      }
+    }
+    return [];
+  };
+  const checkWithModules = (mr: KubeObject): Checked => {
     const c = safeCheck(mr, world);
+    if (!c.issues.length && c.router) c.issues.push(...moduleIssues(c.router));
+    return c;
+  };
+  for (const mr of [...observed.metaRouters].sort((a, b) => cmp(key(a), key(b)))) {
+    const c = checkWithModules(mr);
     checked.set(key(mr), c);
     let router = c.issues.length ? undefined : c.router;
     if (router) lastGood.set(key(mr), mr);
     else {
       const old = previousGood.get(key(mr));
-      const oc = old && safeCheck(old, world);
+      const oc = old && checkWithModules(old);
       if (oc && !oc.issues.length && oc.router) {
         router = oc.router;
         lastGood.set(key(mr), old!);
@@ -138,6 +163,16 @@ export function translate(observed: Observed, settings: Settings, previousGood =
     return svc;
   };
 
+  /** Add a WasmPlugin (or TrafficExtension) whose pluginConfig its module accepts; else keep the applied one, if any. */
+  const pushChecked = (plugin: KubeObject, protocol: string, from: ServicePort[]) => {
+    const why = check?.(protocol, pluginConfigOf(plugin));
+    if (!why) { objects.push(plugin); return; }
+    const old = applied.find((a) => a.kind === plugin.kind && a.metadata.namespace === plugin.metadata.namespace && a.metadata.name === plugin.metadata.name);
+    if (old) objects.push(old);
+    const msg = `the ${protocol} module refuses the generated ${plugin.metadata.namespace}/${plugin.metadata.name} pluginConfig (${why}); ${old ? "the applied one is kept" : "it is not applied"}`;
+    for (const p of from) warn(p.source, "PluginConfigRefused", msg);
+  };
+
   // 4. Outbound: per port number, one mesh-wide pair in the root namespace, or, when
   // exportTo limits something on that port, one pair per namespace with that namespace's view.
   const namespaces = knownNamespaces(observed, settings);
@@ -168,7 +203,8 @@ export function translate(observed: Observed, settings: Settings, previousGood =
       }
       const cfg = pluginConfig(`${protocol}_outbound_${port}`, entries.map((e) => e.svc), settings);
       const module = modules.get(protocol) as ModuleRef;
-      objects.push(wasmPlugin({ name, namespace: ns, protocol, direction: "outbound", module, settings, port, pluginConfig: cfg }));
+      const plugin = wasmPlugin({ name, namespace: ns, protocol, direction: "outbound", module, settings, port, pluginConfig: cfg });
+      pushChecked(plugin, protocol, entries.map((e) => e.p));
       objects.push(connectModeFilter({ name, namespace: ns, protocol, port, settings }));
     }
   }
@@ -187,8 +223,8 @@ export function translate(observed: Observed, settings: Settings, previousGood =
       p.source.kind === "ServiceEntry" && (p.source.spec?.hosts?.length ?? 0) > 1 ? p.host : "");
     const svc = (c && !c.router && carried(carrier, p.namespace, name, p.host)) || inboundService(p, c?.router);
     const cfg = pluginConfig(`${protocol}_inbound_${p.targetPort}`, [svc], settings);
-    objects.push(wasmPlugin({ name, namespace: p.namespace, protocol, direction: "inbound", module: modules.get(protocol) as ModuleRef,
-      settings, port: p.targetPort as number, selector: p.selector, pluginConfig: cfg }));
+    pushChecked(wasmPlugin({ name, namespace: p.namespace, protocol, direction: "inbound", module: modules.get(protocol) as ModuleRef,
+      settings, port: p.targetPort as number, selector: p.selector, pluginConfig: cfg }), protocol, [p]);
   }
 
   // 6. Conditions and Events for every MetaRouter.
