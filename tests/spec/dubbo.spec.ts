@@ -107,6 +107,32 @@ describe("dubbo decode", () => {
     expect(md.requestId).toBe(5);
   });
 
+  // Regressions from Java-style traffic (issue 9): both used to close the connection.
+  it("steps over a byte[] of more than 4,093 bytes (non-final binary chunks 'A', 0x41)", () => {
+    const c = new DubboCodec();
+    const f = bytes(v.requestBigBytes);
+    const md = new Metadata();
+    expect(c.decode(f.ptr, f.len, md, true, wants(["group"]))).toBe(DecodeStatus.Done);
+    expect(md.error).toBe("");
+    expect(md.getAttribute("group")).toBe("g1");
+    const out = new ByteBuf();
+    expect(c.encode(md, [new KeyValue("x-canary", "true")], f.ptr, f.len, out)).toBe(true);
+    const md2 = new Metadata();
+    expect(c.decode(out.ptr, out.len, md2, true, wants(["x-canary"]))).toBe(DecodeStatus.Done);
+    expect(md2.getAttribute("x-canary")).toBe("true");
+  });
+
+  it("steps over an argument graph of three classes (object of the third class definition, 0x62)", () => {
+    const c = new DubboCodec();
+    const f = bytes(v.requestThreeClasses);
+    const md = new Metadata();
+    expect(c.decode(f.ptr, f.len, md, true, wants(["x-tenant"]))).toBe(DecodeStatus.Done);
+    expect(md.error).toBe("");
+    expect(md.getAttribute("x-tenant")).toBe("acme");
+    const out = new ByteBuf();
+    expect(c.encode(md, [new KeyValue("x-canary", "true")], f.ptr, f.len, out)).toBe(true);
+  });
+
   it("refuses garbage and broken hessian without trapping", () => {
     const c = new DubboCodec();
     const md = new Metadata();

@@ -179,7 +179,7 @@ export class DubboCodec extends Codec {
     if (t == 0x4e) return true; // null map
     if (t != 0x48 && t != 0x4d) return this.bad(md, "attachments are not a map");
     r.p += 1;
-    if (t == 0x4d && !r.readStringRange() && r.error.length > 0) return this.bad(md, "attachments map type");
+    if (t == 0x4d && !r.skipType()) return this.bad(md, "attachments map type");
     while (r.p < r.end && u8At(r.p) != 0x5a) {
       const keyAt = r.p;
       if (!r.readStringRange()) {
@@ -289,7 +289,7 @@ export class DubboCodec extends Codec {
       const t = r.peek();
       if (t == 0x48 || t == 0x4d) {
         r.p += 1;
-        if (t == 0x4d && !r.readStringRange() && r.error.length > 0) { out.len = begin; return false; }
+        if (t == 0x4d && !r.skipType()) { out.len = begin; return false; }
         while (r.p < r.end && u8At(r.p) != 0x5a) {
           const entry = r.p;
           const keyIsString = r.readStringRange();

@@ -118,7 +118,7 @@ export class HessianReader {
   }
 
   /** A type in a typed list/map/class: a string or an int reference. */
-  private skipType(): bool {
+  skipType(): bool {
     const t = this.peek();
     if (t < 0) return this.fail("truncated hessian type");
     if ((t >= 0x00 && t <= 0x1f) || (t >= 0x30 && t <= 0x33) || t == 0x53 || t == 0x52) {
@@ -155,18 +155,8 @@ export class HessianReader {
     if (t == 0x4b) return this.skip(5);
     // strings
     if (t <= 0x1f || (t >= 0x30 && t <= 0x33) || t == 0x53 || t == 0x52) { this.readStringRange(); return this.error.length == 0; }
-    // binary
-    if (t >= 0x20 && t <= 0x2f) return this.skip(1 + (t - 0x20));
-    if (t >= 0x34 && t <= 0x37) { if (!this.need(2)) return false; return this.skip(2 + (((t - 0x34) << 8) | <i32>u8At(this.p + 1))); }
-    if (t == 0x62 || t == 0x42) {
-      while (true) {
-        if (!this.need(3)) return false;
-        const tag = <i32>u8At(this.p);
-        if (tag != 0x62 && tag != 0x42) return this.fail("expected binary chunk");
-        if (!this.skip(3 + <i32>u16be(this.p + 1))) return false;
-        if (tag == 0x42) return true;
-      }
-    }
+    // binary: 'A' (0x41) non-final chunks, each followed by more binary, ending in 'B' or a short form
+    if ((t >= 0x20 && t <= 0x2f) || (t >= 0x34 && t <= 0x37) || t == 0x41 || t == 0x42) return this.skipBinary();
     // lists
     if (t == 0x55) { this.p += 1; if (!this.skipType()) return false; return this.skipUntilEnd(depth, 1); }       // 'U' typed variable
     if (t == 0x57) { this.p += 1; return this.skipUntilEnd(depth, 1); }                                               // 'W' untyped variable
@@ -193,6 +183,24 @@ export class HessianReader {
     // reference to an earlier value
     if (t == 0x51) { this.p += 1; this.readInt(); return this.error.length == 0; }
     return this.fail("unknown hessian tag 0x" + t.toString(16));
+  }
+
+  /**
+   * Binary ::= 'A' len16 bytes binary | 'B' len16 bytes | [x20-x2f] bytes | [x34-x37] len8 bytes.
+   * Java's hessian-lite cuts a byte[] into 'A' chunks sized by its 4 KiB buffer and ends with
+   * whichever form fits the rest. (0x62 is an object of the third class, not Hessian 1's 'b'.)
+   */
+  private skipBinary(): bool {
+    while (true) {
+      if (!this.need(1)) return false;
+      const t = <i32>u8At(this.p);
+      if (t >= 0x20 && t <= 0x2f) return this.skip(1 + (t - 0x20));
+      if (t >= 0x34 && t <= 0x37) { if (!this.need(2)) return false; return this.skip(2 + (((t - 0x34) << 8) | <i32>u8At(this.p + 1))); }
+      if (t != 0x41 && t != 0x42) return this.fail("expected binary chunk");
+      if (!this.need(3)) return false;
+      if (!this.skip(3 + <i32>u16be(this.p + 1))) return false;
+      if (t == 0x42) return true;
+    }
   }
 
   private skip(n: i32): bool {
