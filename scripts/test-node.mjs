@@ -12,6 +12,8 @@ import { join, relative } from "node:path";
 const root = new URL("..", import.meta.url).pathname;
 /** Folders whose suites have their own npm script (README: "Slower suites"). */
 const OWN_SCRIPT = ["tests/services/", "tests/mesh/", "tests/java/"];
+// So have the real-stack peers (tests/peers/*.peers.test.ts: Java, Go, Python builds): npm run test:peers.
+const OWN_SCRIPT_FILES = ".peers.test.ts";
 const filters = process.argv.slice(2);
 const files = [];
 (function walk(dir) {
@@ -23,7 +25,7 @@ const files = [];
 })(join(root, "tests"));
 const chosen = files.sort().filter((f) => filters.length
   ? filters.some((x) => f.includes(x))
-  : !OWN_SCRIPT.some((d) => f.startsWith(d)));
+  : !OWN_SCRIPT.some((d) => f.startsWith(d)) && !f.endsWith(OWN_SCRIPT_FILES));
 if (!chosen.length) { console.error("test-node: no test files matched"); process.exit(1); }
 // The e2e suites run in real Envoy too (PROXIES, default local,envoy): get the pinned release
 // once here, so a missing Envoy fails with one clear message instead of in every suite.

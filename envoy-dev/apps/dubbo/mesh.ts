@@ -62,8 +62,6 @@ export interface MeshOptions {
 }
 
 export async function startDubboMesh(opts: MeshOptions = {}): Promise<DubboMesh> {
-  // Imported lazily so that the peers work (and their tests run) without the proxies.
-  const { startProxy } = await import("../../proxy/index.ts");
   const providers = {} as Record<Subset, DubboProvider>;
   try {
     for (const subset of Object.keys(CLUSTERS) as Subset[]) {
@@ -72,30 +70,12 @@ export async function startDubboMesh(opts: MeshOptions = {}): Promise<DubboMesh>
         version: subset, log: opts.log ? (l) => opts.log!(`[${tag}] ${l}`) : undefined,
       });
     }
-    const endpoints = Object.fromEntries((Object.keys(CLUSTERS) as Subset[]).map(
-      (s) => [CLUSTERS[s], [{ host: "127.0.0.1", port: providers[s].port }]]));
-    const proxy = await startProxy(opts.proxy ?? "local", {
-      configPath: ENVOY_YAML, // unchanged: only endpoints and ports are overridden
-      endpoints,
-      listenerPorts: allListenersEphemeral(),
-      ...(opts.pluginConfig ? { pluginConfig: { [LISTENER]: opts.pluginConfig } } : {}),
-      ...(opts.reconfigurable ? { reconfigurable: [LISTENER] } : {}),
-      concurrency: opts.concurrency, envoyBin: opts.envoyBin, legacyTcpProxy: opts.legacyTcpProxy,
-    });
-    const port = proxy.listeners[LISTENER].port;
+    const front = await startDubboProxy(Object.fromEntries((Object.keys(CLUSTERS) as Subset[]).map(
+      (s) => [s, { host: "127.0.0.1", port: providers[s].port }])) as Record<Subset, Endpoint>, opts);
     return {
-      proxy, port, address: `127.0.0.1:${port}`, providers,
-      stat: (s) => proxy.stat(s),
-      counter: async (s) => {
-        const base = await proxy.stat(s);
-        return {
-          delta: async () => (await proxy.stat(s)) - base,
-          waitFor: async (n, timeoutMs = 5000) => (await proxy.waitForStat(s, (v) => v - base >= n, timeoutMs)) - base,
-        };
-      },
-      vmFailures: () => proxy.vmFailures(),
+      ...front, providers,
       close: async () => {
-        await proxy.close();
+        await front.close();
         for (const p of Object.values(providers)) await p.close();
       },
     };
@@ -103,4 +83,40 @@ export async function startDubboMesh(opts: MeshOptions = {}): Promise<DubboMesh>
     for (const p of Object.values(providers)) await p.close();
     throw e;
   }
+}
+
+export interface Endpoint { host: string; port: number }
+
+/** The mesh minus the providers: what a mesh of providers started elsewhere (Java peers) uses. */
+export type DubboProxyMesh = Omit<DubboMesh, "providers">;
+
+/**
+ * The proxy alone, every cluster of dubbo_outbound pointed at the given endpoint (providers the
+ * caller runs, e.g. the Java peers of tests/peers). Closing it leaves the providers running.
+ */
+export async function startDubboProxy(endpoints: Record<Subset, Endpoint>, opts: MeshOptions = {}): Promise<DubboProxyMesh> {
+  // Imported lazily so that the peers work (and their tests run) without the proxies.
+  const { startProxy } = await import("../../proxy/index.ts");
+  const proxy = await startProxy(opts.proxy ?? "local", {
+    configPath: ENVOY_YAML, // unchanged: only endpoints and ports are overridden
+    endpoints: Object.fromEntries((Object.keys(CLUSTERS) as Subset[]).map((s) => [CLUSTERS[s], [endpoints[s]]])),
+    listenerPorts: allListenersEphemeral(),
+    ...(opts.pluginConfig ? { pluginConfig: { [LISTENER]: opts.pluginConfig } } : {}),
+    ...(opts.reconfigurable ? { reconfigurable: [LISTENER] } : {}),
+    concurrency: opts.concurrency, envoyBin: opts.envoyBin, legacyTcpProxy: opts.legacyTcpProxy,
+  });
+  const port = proxy.listeners[LISTENER].port;
+  return {
+    proxy, port, address: `127.0.0.1:${port}`,
+    stat: (s) => proxy.stat(s),
+    counter: async (s) => {
+      const base = await proxy.stat(s);
+      return {
+        delta: async () => (await proxy.stat(s)) - base,
+        waitFor: async (n, timeoutMs = 5000) => (await proxy.waitForStat(s, (v) => v - base >= n, timeoutMs)) - base,
+      };
+    },
+    vmFailures: () => proxy.vmFailures(),
+    close: () => proxy.close(),
+  };
 }

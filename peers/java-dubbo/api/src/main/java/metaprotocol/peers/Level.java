@@ -1,0 +1,3 @@
+package metaprotocol.peers;
+
+public enum Level { BRONZE, SILVER, GOLD }

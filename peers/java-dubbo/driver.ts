@@ -1,0 +1,214 @@
+// Drives the Java Dubbo peers (this folder's Maven build) from Node: builds them once into
+// .cache/java-peers-<hash>/, starts providers and consumers as child processes and talks to
+// them over their control lines (JSON, one object per line; see api/.../Control.java).
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import net from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+import { CACHE, ensureBuilt, treeHash } from "../build-cache.ts";
+
+const SRC = fileURLToPath(new URL(".", import.meta.url));
+
+function toolVersions(): string {
+  const java = spawnSync("java", ["-version"], { encoding: "utf8" });
+  if (java.error) throw new Error("Java peers need a JDK (17) and Maven: java was not found");
+  return java.stderr.split("\n")[0];
+}
+
+let built: Promise<string> | null = null;
+/** The build output directory, built on first use (Maven downloads into ~/.m2, its own cache). */
+export function javaPeersDir(): Promise<string> {
+  built ??= (async () => {
+    const dir = join(CACHE, `java-peers-${treeHash([SRC], toolVersions())}`);
+    const r = await ensureBuilt(dir, (out) => [{
+      cmd: "mvn", args: ["-B", "-q", "-f", join(SRC, "pom.xml"), "package", `-Dpeers.out=${out}`],
+    }], "java peers");
+    if (r.built) console.error(`java peers: built in ${(r.ms / 1000).toFixed(1)} s into ${dir}`);
+    return dir;
+  })();
+  return built;
+}
+
+/** A free TCP port on 127.0.0.1 (Dubbo needs the port up front; taken back by the provider at once). */
+export async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+type Line = Record<string, any>;
+
+class JavaProcess {
+  readonly lines: Line[] = [];
+  readonly stderr: string[] = [];
+  private waiters: Array<{ match: (l: Line) => boolean; resolve: (l: Line) => void }> = [];
+  readonly exited: Promise<number | null>;
+
+  constructor(readonly name: string, readonly proc: ChildProcessWithoutNullStreams) {
+    createInterface({ input: proc.stdout }).on("line", (text) => {
+      let l: Line;
+      try { l = JSON.parse(text); } catch { this.stderr.push(`(stdout) ${text}`); return; }
+      this.lines.push(l);
+      this.waiters = this.waiters.filter((w) => { if (w.match(l)) { w.resolve(l); return false; } return true; });
+    });
+    createInterface({ input: proc.stderr }).on("line", (t) => { this.stderr.push(t); if (this.stderr.length > 2000) this.stderr.shift(); });
+    this.exited = new Promise((r) => proc.on("exit", (code) => r(code)));
+  }
+
+  /** The next line (including ones already seen, if `past`) that matches; rejects after ms. */
+  waitFor(match: (l: Line) => boolean, ms = 60_000, past = true): Promise<Line> {
+    if (past) { const l = this.lines.find(match); if (l) return Promise.resolve(l); }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name}: no matching line in ${ms} ms; stderr tail:\n${this.stderr.slice(-30).join("\n")}`)), ms);
+      const w = { match, resolve: (l: Line) => { clearTimeout(timer); resolve(l); } };
+      this.waiters.push(w);
+      this.exited.then((code) => { if (this.waiters.includes(w)) { clearTimeout(timer); reject(new Error(`${this.name} exited (${code}); stderr tail:\n${this.stderr.slice(-30).join("\n")}`)); } });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    this.proc.stdin.end();
+    const t = setTimeout(() => this.proc.kill("SIGKILL"), 5000);
+    await this.exited;
+    clearTimeout(t);
+  }
+
+  /** Ends it abruptly (a crashed provider): the kernel closes its sockets. */
+  async kill(): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    this.proc.kill("SIGKILL");
+    await this.exited;
+  }
+}
+
+function javaArgs(dir: string, module: string, main: string, args: string[]): string[] {
+  const cp = `${join(dir, module, "classes")}:${join(dir, module, "lib", "*")}`;
+  // Dubbo 2.7 predates the module system: on Java 17 its javassist proxies and hessian-lite need
+  // these opens, as in every 2.7 deployment on a current JDK.
+  const opens = module === "dubbo27"
+    ? ["java.lang", "java.lang.reflect", "java.math", "java.util", "java.util.concurrent", "java.net"].flatMap((p) => ["--add-opens", `java.base/${p}=ALL-UNNAMED`])
+    : [];
+  // Dubbo swaps a loopback host (127.x, localhost) for the machine's first non-loopback address
+  // (NetUtils.filterLocalHost) before connecting or binding. The tests' proxies listen on
+  // 127.0.0.1 and test traffic stays on loopback: with every interface ignored it keeps 127.0.0.1.
+  const loopback = ["-Ddubbo.network.interface.ignored=.*"];
+  // Small heaps, fast start: these are test peers on a 2-core machine.
+  return [...loopback, "-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", ...opens, "-cp", cp, main, ...args];
+}
+
+export interface ProviderCallLine {
+  label: string; interface: string; method: string; version: string; group: string | null;
+  remote: string; attachments: Record<string, string>; args: (string | null)[];
+}
+
+export class JavaProvider {
+  private p!: JavaProcess;
+  private constructor(readonly label: string, readonly port: number) {}
+
+  /** An Apache Dubbo 3.3 provider on 127.0.0.1:port (a free one if not given) answering as `label`. */
+  static async start(label: string, port?: number): Promise<JavaProvider> {
+    const jp = new JavaProvider(label, port ?? await freePort());
+    await jp.launch();
+    return jp;
+  }
+
+  private async launch(): Promise<void> {
+    const dir = await javaPeersDir();
+    const proc = spawn("java", javaArgs(dir, "dubbo33", "metaprotocol.peers.v33.Provider", ["--port", String(this.port), "--label", this.label]));
+    this.p = new JavaProcess(`java provider ${this.label}`, proc);
+    await this.p.waitFor((l) => l.event === "ready", 90_000);
+  }
+
+  /** Every call the provider saw, in order, as its RpcContext showed it. */
+  get calls(): ProviderCallLine[] { return this.p.lines.filter((l) => l.event === "call") as ProviderCallLine[]; }
+  waitForCall(match: (c: ProviderCallLine) => boolean, ms = 10_000): Promise<ProviderCallLine> {
+    return this.p.waitFor((l) => l.event === "call" && match(l as ProviderCallLine), ms) as Promise<ProviderCallLine>;
+  }
+
+  /** Kill -9, then a new process on the same port (a provider restart). */
+  async restart(gapMs = 0): Promise<void> {
+    const old = this.p;
+    await old.kill();
+    if (gapMs) await new Promise((r) => setTimeout(r, gapMs));
+    await this.launch();
+    // Calls of the old process stay visible.
+    this.p.lines.unshift(...old.lines.filter((l) => l.event === "call"));
+  }
+
+  kill(): Promise<void> { return this.p.kill(); }
+  close(): Promise<void> { return this.p.stop(); }
+  stderrTail(n = 40): string { return this.p.stderr.slice(-n).join("\n"); }
+}
+
+export interface RefOptions {
+  interface: string;
+  /** dubbo://host:port */
+  url: string;
+  version?: string;
+  group?: string;
+  timeout?: number;
+  retries?: number;
+  /** Dedicated connections for this reference (Dubbo's `connections`); unset = the shared one. */
+  connections?: number;
+  /** Heartbeat interval, ms (Dubbo's `heartbeat` URL parameter). */
+  heartbeat?: number;
+  /** 3.3 only: hessian2 or fastjson2. */
+  serialization?: string;
+}
+
+export interface CallResult {
+  ok: boolean;
+  value?: string | null;
+  ms: number;
+  serverAttachments?: Record<string, string>;
+  error?: string;
+  message?: string;
+  causes?: string[];
+}
+
+export type JavaDubboVersion = "3.3" | "2.7";
+
+export class JavaConsumer {
+  private nextId = 1;
+  private refs = 0;
+  private constructor(readonly version: JavaDubboVersion, private readonly p: JavaProcess, readonly dubbo: string) {}
+
+  static async start(version: JavaDubboVersion): Promise<JavaConsumer> {
+    const dir = await javaPeersDir();
+    const module = version === "3.3" ? "dubbo33" : "dubbo27";
+    const pkg = version === "3.3" ? "v33" : "v27";
+    const proc = spawn("java", javaArgs(dir, module, `metaprotocol.peers.${pkg}.Consumer`, []));
+    const p = new JavaProcess(`java consumer ${version}`, proc);
+    const ready = await p.waitFor((l) => l.event === "ready", 90_000);
+    return new JavaConsumer(version, p, `Apache Dubbo ${ready.dubbo}`);
+  }
+
+  private async command(cmd: Record<string, unknown>, ms = 60_000): Promise<Line> {
+    const id = this.nextId++;
+    this.p.proc.stdin.write(JSON.stringify({ ...cmd, id }) + "\n");
+    return this.p.waitFor((l) => l.id === id, ms);
+  }
+
+  /** A reference (ReferenceConfig.get()); returns its name for call(). */
+  async ref(o: RefOptions): Promise<string> {
+    const name = `r${++this.refs}`;
+    const r = await this.command({ op: "ref", name, ...o });
+    if (!r.ok) throw new Error(`${this.dubbo}: ref ${o.interface} failed: ${r.error}: ${r.message}`);
+    return name;
+  }
+
+  async call(ref: string, method: string, arg: string | null, attachments?: Record<string, string>): Promise<CallResult> {
+    return this.command({ op: "call", ref, method, arg, attachments }) as Promise<CallResult>;
+  }
+
+  async destroy(ref: string): Promise<void> { await this.command({ op: "destroy", ref }); }
+  close(): Promise<void> { return this.p.stop(); }
+  stderrTail(n = 40): string { return this.p.stderr.slice(-n).join("\n"); }
+}
+
+export const GREETING = "metaprotocol.peers.GreetingService";
+export const INVENTORY = "metaprotocol.peers.InventoryService";
