@@ -12,20 +12,29 @@ export const REPO = fileURLToPath(new URL("..", import.meta.url));
 /** The cache root: $METAPROTOCOL_CACHE (CI may point it at a persistent place) or .cache/. */
 export const CACHE = process.env.METAPROTOCOL_CACHE ?? join(REPO, ".cache");
 
-/** A short hash of every file under `dirs` (paths and contents) plus `extra` (tool versions). */
-export function treeHash(dirs: string[], extra = ""): string {
+/** A short hash of the files and every file under the folders in `paths` (names and contents) plus `extra` (tool versions). */
+export function treeHash(paths: string[], extra = ""): string {
   const h = createHash("sha256");
   h.update(extra);
-  const walk = (d: string) => {
-    for (const e of readdirSync(d).sort()) {
-      const p = join(d, e);
-      if (e === "target" || e === "node_modules") continue;
-      if (statSync(p).isDirectory()) walk(p);
-      else { h.update(relative(REPO, p)); h.update("\0"); h.update(readFileSync(p)); h.update("\0"); }
+  const walk = (p: string) => {
+    if (statSync(p).isDirectory()) {
+      for (const e of readdirSync(p).sort()) if (e !== "target" && e !== "node_modules") walk(join(p, e));
+    } else {
+      h.update(relative(REPO, p)); h.update("\0"); h.update(readFileSync(p)); h.update("\0");
     }
   };
-  for (const d of dirs) walk(d);
+  for (const p of paths) walk(p);
   return h.digest("hex").slice(0, 12);
+}
+
+/** Older builds of the same thing (`<name>-<other hash>`) go once a new one is complete. */
+function pruneSiblings(dir: string): void {
+  const base = dir.slice(dir.lastIndexOf("/") + 1);
+  const name = base.replace(/-[0-9a-f]{12}$/, "");
+  const parent = dir.slice(0, dir.lastIndexOf("/"));
+  for (const e of readdirSync(parent)) {
+    if (e !== base && new RegExp(`^${name}-[0-9a-f]{12}$`).test(e)) rmSync(join(parent, e), { recursive: true, force: true });
+  }
 }
 
 export interface BuildStep { cmd: string; args: string[]; cwd?: string; env?: Record<string, string> }
@@ -63,6 +72,7 @@ export async function ensureBuilt(dir: string, steps: (dir: string) => BuildStep
       if (code !== 0) throw new Error(`${what}: ${s.cmd} ${s.args.join(" ")} failed (exit ${code}); log:\n${log.slice(-4000)}`);
     }
     writeFileSync(done, new Date().toISOString() + "\n");
+    pruneSiblings(dir);
     return { dir, built: true, ms: Date.now() - t0 };
   } finally {
     rmSync(lock, { recursive: true, force: true });

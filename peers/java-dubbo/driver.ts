@@ -20,7 +20,7 @@ let built: Promise<string> | null = null;
 /** The build output directory, built on first use (Maven downloads into ~/.m2, its own cache). */
 export function javaPeersDir(): Promise<string> {
   built ??= (async () => {
-    const dir = join(CACHE, `java-peers-${treeHash([SRC], toolVersions())}`);
+    const dir = join(CACHE, `java-peers-${treeHash(["pom.xml", "api", "dubbo33", "dubbo27"].map((f) => join(SRC, f)), toolVersions())}`);
     const r = await ensureBuilt(dir, (out) => [{
       cmd: "mvn", args: ["-B", "-q", "-f", join(SRC, "pom.xml"), "package", `-Dpeers.out=${out}`],
     }], "java peers");
