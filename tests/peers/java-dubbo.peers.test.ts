@@ -12,6 +12,7 @@ import { eachProxy, test } from "../support/proxies.ts";
 import { CLUSTERS, startDubboProxy, type DubboProxyMesh, type Subset } from "../../envoy-dev/apps/dubbo/mesh.ts";
 import { GREETING, INVENTORY, JavaConsumer, JavaProvider, javaPeersDir, type CallResult, type JavaDubboVersion, type RefOptions } from "../../peers/java-dubbo/driver.ts";
 import { STATS, javaPeersConfig } from "./java-dubbo-config.ts";
+import { dubboTap } from "./dubbo-tap.ts";
 
 const SUBSETS = Object.keys(CLUSTERS) as Subset[];
 let uid = 0;
@@ -230,6 +231,55 @@ describe("Java Dubbo peers through the proxies", { timeout: 20 * 60_000 }, () =>
       } finally {
         await c.destroy(r);
       }
+    });
+
+    test("fastjson2 (serialization 23): routing by group and attachment, mutations both ways, DTOs and byte[], the error reply", async () => {
+      const c = consumers["3.3"];
+      const tap = await dubboTap(mesh.port);
+      const ref = (o: Omit<RefOptions, "url">) => c.ref({ url: `dubbo://127.0.0.1:${tap.port}`, timeout: 20_000, connections: 1, serialization: "fastjson2", ...o });
+      const errors = await mesh.counter(STATS + "request_decoding_error");
+      try {
+        const canary = await ref({ interface: GREETING, version: "1.0.0", group: "canary" });
+        const arg = unique("json-hello");
+        const hello = await c.call(canary, "sayHello", arg, { "x-user": "plain" });
+        ok(hello, "sayHello");
+        assert.equal(hello.value, `Hello ${arg}, from v2`);
+        assert.equal(callOf("v2", arg).attachments["x-canary"], "true");
+        assert.equal(callOf("v2", arg).attachments["x-user"], "plain");
+        assert.equal(hello.serverAttachments?.["x-route"], "canary-group");
+        assert.equal(hello.serverAttachments?.["x-provider"], "v2");
+        await c.destroy(canary);
+
+        const vip = await ref({ interface: GREETING, version: "1.0.0" });
+        for (const [method, a, want] of [
+          ["echoOrder", "j", "Order{42,Customer{ada,GOLD,Address{London,1 Analytical Way}},Address{Paris,2 Rue du Calcul},[LineItem{sku-1,2,19.99}, LineItem{sku-2,1,5.00}],{channel=web},44.98,1700000000123,bytes:64:84c86088,j}"],
+          ["echoBytes", "1048576", "bytes:1048576:d424bdc1"],
+          ["echoMap", "a=1,b=2", "{a=1, b=2}"],
+          ["echoDate", "1700000000123", "date:1700000000123"],
+          ["echoNull", null, null],
+        ] as const) {
+          const before = providers.v2.calls.length;
+          const res = await c.call(vip, method, a, { "x-user": "vip" });
+          ok(res, method);
+          assert.equal(res.value, want, method);
+          assert.equal(providers.v2.calls.length, before + 1, `${method} reached v2 (the x-user route)`);
+        }
+        await c.destroy(vip);
+
+        const lost = await ref({ interface: INVENTORY, version: "9.9.9", timeout: 10_000 });
+        const res = await c.call(lost, "stock", unique("json-lost"));
+        await c.destroy(lost);
+        assert.equal(res.ok, false);
+        assert.match(res.message!, /RemotingException: metaprotocol: no route matches this request/);
+        assert.ok(res.ms < 2000, `error after ${res.ms} ms`);
+      } finally {
+        await tap.close();
+      }
+      // Every request and response on the wire was fastjson2 (heartbeats aside).
+      assert.ok(tap.serializations.size > 0);
+      assert.deepEqual([...tap.serializations], [23]);
+      assert.equal(await errors.delta(), 0);
+      assert.deepEqual(mesh.vmFailures(), []);
     });
 
     for (const version of ["3.3", "2.7"] as const) {

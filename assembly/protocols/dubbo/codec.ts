@@ -6,6 +6,7 @@ import { Codec, DecodeStatus, ErrorType, KeyValue, MessageType, ResponseStatus, 
 import { Metadata } from "../../meta/metadata";
 import { ByteBuf, u8At, u32be, u64be, utf8Equals } from "../../meta/bytes";
 import { HessianReader, countJvmParams } from "./hessian";
+import { Fastjson2Body, Wants, writeFastjson2ErrorBody, writeFastjson2NullBody } from "./fastjson2";
 
 const HEADER = 16;
 const MAGIC_HI: u32 = 0xda;
@@ -15,6 +16,8 @@ const FLAG_TWOWAY: u32 = 0x40;
 const FLAG_EVENT: u32 = 0x20;
 const SERIALIZATION_MASK: u32 = 0x1f;
 const HESSIAN2: u32 = 2;
+// fastjson2 (JSONB): what Dubbo 3.2 providers prefer, and consumers that learn it from a registry send.
+const FASTJSON2: u32 = 23;
 
 export const STATUS_OK: u32 = 20;
 export const STATUS_BAD_REQUEST: u32 = 40;
@@ -41,6 +44,7 @@ const HEADER_KEYS: string[] = ["interface", "method", "version"];
 
 export class DubboCodec extends Codec {
   private r: HessianReader = new HessianReader();
+  private json: Fastjson2Body = new Fastjson2Body();
 
   name(): string { return "dubbo"; }
 
@@ -65,19 +69,26 @@ export class DubboCodec extends Codec {
       if (!isRequest) md.responseStatus = u8At(ptr + 3) == STATUS_OK ? ResponseStatus.Ok : ResponseStatus.Error;
       return DecodeStatus.Done;
     }
+    const ser = flag & SERIALIZATION_MASK;
     if (!isRequest) {
       md.messageType = MessageType.Response;
       md.responseStatus = u8At(ptr + 3) == STATUS_OK ? ResponseStatus.Ok : ResponseStatus.Error;
       if (wanted.isEmpty() || md.responseStatus != ResponseStatus.Ok) return DecodeStatus.Done;
+      if (ser == FASTJSON2) { this.learn(wanted); return this.json.decodeResponse(ptr, md, this.w) ? DecodeStatus.Done : DecodeStatus.Error; }
+      if (ser != HESSIAN2) return this.unsupported(md, ser);
       return this.parseResponseAttachments(ptr, md, wanted) ? DecodeStatus.Done : DecodeStatus.Error;
     }
     md.messageType = (flag & FLAG_TWOWAY) != 0 ? MessageType.Request : MessageType.Oneway;
     if (wanted.isEmpty()) return DecodeStatus.Done;
-    if ((flag & SERIALIZATION_MASK) != HESSIAN2) {
-      md.error = "serialization id " + (flag & SERIALIZATION_MASK).toString() + " is not supported (Hessian2 only)";
-      return DecodeStatus.Error;
-    }
+    if (ser == FASTJSON2) { this.learn(wanted); return this.json.decodeRequest(ptr, md, this.w) ? DecodeStatus.Done : DecodeStatus.Error; }
+    if (ser != HESSIAN2) return this.unsupported(md, ser);
     return this.parseRequestBody(ptr, md, wanted) ? DecodeStatus.Done : DecodeStatus.Error;
+  }
+
+  /** Other serializations (java 3, kryo 8, protobuf 22, ...) pass through unless a rule reads them. */
+  private unsupported(md: Metadata, ser: u32): DecodeStatus {
+    md.error = "serialization id " + ser.toString() + " is not supported (hessian2 2 and fastjson2 23 are)";
+    return DecodeStatus.Error;
   }
 
   /** Response attachments (flags 3/4/5) as attributes; only when something asks for them. */
@@ -99,10 +110,10 @@ export class DubboCodec extends Codec {
     r.reset(bodyStart, bodyStart + <usize>md.bodySize);
     if (!r.readStringRange()) return this.bad(md, "dubbo version");
     // Only the strings a rule reads are decoded; the others are stepped over in place.
-    if (!this.field(md, "interface", this.wantInterface, true)) return this.bad(md, "service path");
-    if (!this.field(md, "version", this.wantVersion, false)) return this.bad(md, "service version");
-    if (!this.field(md, "method", this.wantMethod, true)) return this.bad(md, "method name");
-    if (!this.wantAttachments) return true;
+    if (!this.field(md, "interface", this.w.iface, true)) return this.bad(md, "service path");
+    if (!this.field(md, "version", this.w.version, false)) return this.bad(md, "service version");
+    if (!this.field(md, "method", this.w.method, true)) return this.bad(md, "method name");
+    if (!this.w.attachments) return true;
     if (!this.findAttachments(md)) return false;
     return this.readAttachments(md);
   }
@@ -121,22 +132,18 @@ export class DubboCodec extends Codec {
 
   // Which parts of a request the current rules read, worked out once per rule set.
   private learnedFrom: WantedKeys | null = null;
-  private wantInterface: bool = false;
-  private wantMethod: bool = false;
-  private wantVersion: bool = false;
-  private wantAttachments: bool = false;
-  private wantAll: bool = false;
-  private wantedList: string[] = [];
+  private w: Wants = new Wants();
 
   private learn(wanted: WantedKeys): void {
     if (this.learnedFrom === wanted) return;
     this.learnedFrom = wanted;
-    this.wantInterface = wanted.has("interface");
-    this.wantMethod = wanted.has("method");
-    this.wantVersion = wanted.has("version");
-    this.wantAttachments = this.needsAttachments(wanted);
-    this.wantAll = wanted.all;
-    this.wantedList = wanted.list;
+    const w = this.w;
+    w.iface = wanted.has("interface");
+    w.method = wanted.has("method");
+    w.version = wanted.has("version");
+    w.attachments = this.needsAttachments(wanted);
+    w.all = wanted.all;
+    w.list = wanted.list;
   }
 
   private needsAttachments(wanted: WantedKeys): bool {
@@ -202,14 +209,14 @@ export class DubboCodec extends Codec {
   /** The attribute name for the key string just read at `at`, or null when no rule reads it. */
   private wantedKey(at: usize): string | null {
     const r = this.r;
-    if (this.wantAll || r.strChunked) {
+    if (this.w.all || r.strChunked) {
       const end = r.p;
       r.p = at;
       const k = r.readString();
       r.p = end;
-      return this.wantAll || (k != null && this.wantedList.includes(k)) ? k : null;
+      return this.w.all || (k != null && this.w.list.includes(k)) ? k : null;
     }
-    const list = this.wantedList;
+    const list = this.w.list;
     for (let i = 0; i < list.length; i++) {
       const k = unchecked(list[i]);
       if (utf8Equals(r.strStart, r.strBytes, k)) return k;
@@ -224,7 +231,13 @@ export class DubboCodec extends Codec {
 
   encode(md: Metadata, mutation: KeyValue[], ptr: usize, len: i32, out: ByteBuf): bool {
     const flag = u8At(ptr + 2);
-    if ((flag & SERIALIZATION_MASK) != HESSIAN2 || (flag & FLAG_EVENT) != 0) return false;
+    const ser = flag & SERIALIZATION_MASK;
+    if ((flag & FLAG_EVENT) != 0) return false;
+    if (ser == FASTJSON2) {
+      if ((flag & FLAG_REQUEST) != 0) return this.json.encodeRequest(md, mutation, ptr, len, out);
+      return u8At(ptr + 3) == STATUS_OK && this.json.encodeResponse(mutation, ptr, len, out);
+    }
+    if (ser != HESSIAN2) return false;
     if ((flag & FLAG_REQUEST) != 0) return this.encodeRequest(md, mutation, ptr, len, out);
     return this.encodeResponse(mutation, ptr, len, out);
   }
@@ -332,21 +345,26 @@ export class DubboCodec extends Codec {
     else if (error == ErrorType.OverLimit) status = STATUS_THREADPOOL_EXHAUSTED;
     else if (error == ErrorType.BadResponse) status = STATUS_BAD_RESPONSE;
     const begin = out.len;
+    // In the request's serialization: Dubbo reads the message with the response's, and 3.x checks it.
+    const json = <u32>md.codecFlags == FASTJSON2;
     out.writeU16BE(0xdabb);
-    out.writeU8(HESSIAN2);       // response, Hessian2
+    out.writeU8(json ? FASTJSON2 : HESSIAN2); // a response
     out.writeU8(status);
     out.writeU64BE(md.requestId);
     out.writeU32BE(0);
-    writeHessianString(out, "metaprotocol: " + message);
+    if (json) writeFastjson2ErrorBody(out, "metaprotocol: " + message);
+    else writeHessianString(out, "metaprotocol: " + message);
     out.setU32BE(begin + 12, <u32>(out.len - begin - HEADER));
   }
 
   /** A heartbeat with the rejected request's id: every Dubbo server answers it at once. */
   probe(md: Metadata, out: ByteBuf): bool {
+    const json = <u32>md.codecFlags == FASTJSON2;
     out.writeU16BE(0xdabb);
-    out.writeU8(FLAG_REQUEST | FLAG_TWOWAY | FLAG_EVENT | HESSIAN2);
+    out.writeU8(FLAG_REQUEST | FLAG_TWOWAY | FLAG_EVENT | (json ? FASTJSON2 : HESSIAN2));
     out.writeU8(0);
     out.writeU64BE(md.requestId);
+    if (json) { out.writeU32BE(5); writeFastjson2NullBody(out); return true; }
     out.writeU32BE(1);
     out.writeU8(0x4e); // null
     return true;
