@@ -1,12 +1,12 @@
 // Drives the Java Dubbo peers (this folder's Maven build) from Node: builds them once into
 // .cache/java-peers-<hash>/, starts providers and consumers as child processes and talks to
 // them over their control lines (JSON, one object per line; see api/.../Control.java).
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import net from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createInterface } from "node:readline";
 import { CACHE, ensureBuilt, treeHash } from "../build-cache.ts";
+import { LineProcess, type Line } from "../line-process.ts";
 
 const SRC = fileURLToPath(new URL(".", import.meta.url));
 
@@ -39,52 +39,6 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-type Line = Record<string, any>;
-
-class JavaProcess {
-  readonly lines: Line[] = [];
-  readonly stderr: string[] = [];
-  private waiters: Array<{ match: (l: Line) => boolean; resolve: (l: Line) => void }> = [];
-  readonly exited: Promise<number | null>;
-
-  constructor(readonly name: string, readonly proc: ChildProcessWithoutNullStreams) {
-    createInterface({ input: proc.stdout }).on("line", (text) => {
-      let l: Line;
-      try { l = JSON.parse(text); } catch { this.stderr.push(`(stdout) ${text}`); return; }
-      this.lines.push(l);
-      this.waiters = this.waiters.filter((w) => { if (w.match(l)) { w.resolve(l); return false; } return true; });
-    });
-    createInterface({ input: proc.stderr }).on("line", (t) => { this.stderr.push(t); if (this.stderr.length > 2000) this.stderr.shift(); });
-    this.exited = new Promise((r) => proc.on("exit", (code) => r(code)));
-  }
-
-  /** The next line (including ones already seen, if `past`) that matches; rejects after ms. */
-  waitFor(match: (l: Line) => boolean, ms = 60_000, past = true): Promise<Line> {
-    if (past) { const l = this.lines.find(match); if (l) return Promise.resolve(l); }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name}: no matching line in ${ms} ms; stderr tail:\n${this.stderr.slice(-30).join("\n")}`)), ms);
-      const w = { match, resolve: (l: Line) => { clearTimeout(timer); resolve(l); } };
-      this.waiters.push(w);
-      this.exited.then((code) => { if (this.waiters.includes(w)) { clearTimeout(timer); reject(new Error(`${this.name} exited (${code}); stderr tail:\n${this.stderr.slice(-30).join("\n")}`)); } });
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    this.proc.stdin.end();
-    const t = setTimeout(() => this.proc.kill("SIGKILL"), 5000);
-    await this.exited;
-    clearTimeout(t);
-  }
-
-  /** Ends it abruptly (a crashed provider): the kernel closes its sockets. */
-  async kill(): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    this.proc.kill("SIGKILL");
-    await this.exited;
-  }
-}
-
 function javaArgs(dir: string, module: string, main: string, args: string[]): string[] {
   const cp = `${join(dir, module, "classes")}:${join(dir, module, "lib", "*")}`;
   // Dubbo 2.7 predates the module system: on Java 17 its javassist proxies and hessian-lite need
@@ -106,7 +60,7 @@ export interface ProviderCallLine {
 }
 
 export class JavaProvider {
-  private p!: JavaProcess;
+  private p!: LineProcess;
   private constructor(readonly label: string, readonly port: number) {}
 
   /** An Apache Dubbo 3.3 provider on 127.0.0.1:port (a free one if not given) answering as `label`. */
@@ -119,7 +73,7 @@ export class JavaProvider {
   private async launch(): Promise<void> {
     const dir = await javaPeersDir();
     const proc = spawn("java", javaArgs(dir, "dubbo33", "metaprotocol.peers.v33.Provider", ["--port", String(this.port), "--label", this.label]));
-    this.p = new JavaProcess(`java provider ${this.label}`, proc);
+    this.p = new LineProcess(`java provider ${this.label}`, proc);
     await this.p.waitFor((l) => l.event === "ready", 90_000);
   }
 
@@ -175,14 +129,14 @@ export type JavaDubboVersion = "3.3" | "2.7";
 export class JavaConsumer {
   private nextId = 1;
   private refs = 0;
-  private constructor(readonly version: JavaDubboVersion, private readonly p: JavaProcess, readonly dubbo: string) {}
+  private constructor(readonly version: JavaDubboVersion, private readonly p: LineProcess, readonly dubbo: string) {}
 
   static async start(version: JavaDubboVersion): Promise<JavaConsumer> {
     const dir = await javaPeersDir();
     const module = version === "3.3" ? "dubbo33" : "dubbo27";
     const pkg = version === "3.3" ? "v33" : "v27";
     const proc = spawn("java", javaArgs(dir, module, `metaprotocol.peers.${pkg}.Consumer`, []));
-    const p = new JavaProcess(`java consumer ${version}`, proc);
+    const p = new LineProcess(`java consumer ${version}`, proc);
     const ready = await p.waitFor((l) => l.event === "ready", 90_000);
     return new JavaConsumer(version, p, `Apache Dubbo ${ready.dubbo}`);
   }

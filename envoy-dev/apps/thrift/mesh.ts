@@ -35,26 +35,17 @@ export interface ThriftMeshOptions extends Pick<ThriftServerOptions, "responseHe
 }
 
 export async function startThriftMesh(transport: TransportName, protocol: ProtocolName, opts: ThriftMeshOptions = {}): Promise<ThriftMesh> {
-  const { startProxy } = await import("../../proxy/index.ts");
   const servers = {} as Record<Subset, ThriftServer>;
   try {
     for (const s of Object.keys(CLUSTERS) as Subset[]) {
       servers[s] = await startThriftServer({ responseHeaders: opts.responseHeaders, version: s, transport, protocol });
     }
-    const proxy = await startProxy(opts.proxy ?? "local", {
-      configPath: ENVOY_YAML, // unchanged: only endpoints and ports are overridden
-      endpoints: Object.fromEntries((Object.keys(CLUSTERS) as Subset[]).map((s) => [CLUSTERS[s], [{ host: "127.0.0.1", port: servers[s].port }]])),
-      listenerPorts: allListenersEphemeral(),
-      ...(opts.pluginConfig ? { pluginConfig: { [LISTENER]: opts.pluginConfig } } : {}),
-    });
+    const front = await startThriftProxy(Object.fromEntries((Object.keys(CLUSTERS) as Subset[]).map(
+      (s) => [s, { host: "127.0.0.1", port: servers[s].port }])) as Record<Subset, Endpoint>, opts);
     return {
-      port: proxy.listeners[LISTENER].port,
-      servers,
-      proxy,
-      stat: (s) => proxy.stat(s),
-      waitForCounter: async (s, base, n) => (await proxy.waitForStat(s, (v) => v - base >= n, 5000)) - base,
+      ...front, servers,
       close: async () => {
-        await proxy.close();
+        await front.close();
         for (const s of Object.values(servers)) await s.close();
       },
     };
@@ -62,4 +53,30 @@ export async function startThriftMesh(transport: TransportName, protocol: Protoc
     for (const s of Object.values(servers)) await s.close();
     throw e;
   }
+}
+
+export interface Endpoint { host: string; port: number }
+
+/** The mesh minus the servers: what a mesh of servers started elsewhere (Go, Java peers) uses. */
+export type ThriftProxyMesh = Omit<ThriftMesh, "servers">;
+
+/**
+ * The proxy alone, every cluster of thrift_outbound pointed at the given endpoint (servers the
+ * caller runs, e.g. the Go and Java peers of tests/peers). Closing it leaves the servers running.
+ */
+export async function startThriftProxy(endpoints: Record<Subset, Endpoint>, opts: Omit<ThriftMeshOptions, "responseHeaders"> = {}): Promise<ThriftProxyMesh> {
+  const { startProxy } = await import("../../proxy/index.ts");
+  const proxy = await startProxy(opts.proxy ?? "local", {
+    configPath: ENVOY_YAML, // unchanged: only endpoints and ports are overridden
+    endpoints: Object.fromEntries((Object.keys(CLUSTERS) as Subset[]).map((s) => [CLUSTERS[s], [endpoints[s]]])),
+    listenerPorts: allListenersEphemeral(),
+    ...(opts.pluginConfig ? { pluginConfig: { [LISTENER]: opts.pluginConfig } } : {}),
+  });
+  return {
+    port: proxy.listeners[LISTENER].port,
+    proxy,
+    stat: (s) => proxy.stat(s),
+    waitForCounter: async (s, base, n) => (await proxy.waitForStat(s, (v) => v - base >= n, 5000)) - base,
+    close: () => proxy.close(),
+  };
 }
