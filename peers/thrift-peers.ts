@@ -107,3 +107,44 @@ export class ThriftPeerClient {
 
   close(): Promise<void> { return this.p.stop(); }
 }
+
+const PY_SRC = fileURLToPath(new URL("./py-thrift/", import.meta.url));
+
+let pyBuilt: Promise<string> | null = null;
+/** A virtualenv with Apache Thrift's Python library from PyPI (requirements.txt), made on first use. */
+export function pyThriftPython(): Promise<string> {
+  pyBuilt ??= (async () => {
+    const dir = join(CACHE, `py-thrift-${treeHash([join(PY_SRC, "requirements.txt")], version("python3", ["--version"], "Python thrift peer"))}`);
+    const r = await ensureBuilt(dir, (out) => [
+      { cmd: "python3", args: ["-m", "venv", join(out, "venv")] },
+      { cmd: join(out, "venv", "bin", "pip"), args: ["install", "-q", "--disable-pip-version-check", "-r", join(PY_SRC, "requirements.txt")] },
+    ], "python thrift peer");
+    if (r.built) console.error(`python thrift peer: venv made in ${(r.ms / 1000).toFixed(1)} s`);
+    return join(dir, "venv", "bin", "python");
+  })();
+  return pyBuilt;
+}
+
+/** Apache Thrift's Python client with its generated code: sequence id 0 on every call. */
+export class PyThriftClient {
+  private nextId = 1;
+  private constructor(private readonly p: LineProcess, readonly thrift: string) {}
+
+  static async start(port: number, transport: "framed" | "buffered", protocol: ThriftProtocolName): Promise<PyThriftClient> {
+    const python = await pyThriftPython();
+    // No __pycache__ beside the committed generated code (check-thrift-gen compares that folder).
+    const p = new LineProcess("python thrift client", spawn(python, [join(PY_SRC, "client.py"), String(port), transport, protocol],
+      { env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" } }));
+    const ready = await p.waitFor((l) => l.event === "ready", 30_000);
+    return new PyThriftClient(p, `Apache Thrift Python ${ready.thrift}`);
+  }
+
+  /** Sends every call, then receives every reply in order (the generated send_/recv_ halves). */
+  async pipeline(calls: Array<[string, ...(string | number)[]]>): Promise<{ results: ThriftReply[]; ms: number }> {
+    const id = this.nextId++;
+    this.p.proc.stdin.write(JSON.stringify({ id, calls }) + "\n");
+    return this.p.waitFor((l: Line) => l.id === id, 30_000) as Promise<{ results: ThriftReply[]; ms: number }>;
+  }
+
+  close(): Promise<void> { return this.p.stop(); }
+}

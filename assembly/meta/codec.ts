@@ -88,4 +88,11 @@ export abstract class Codec {
    * Return false when the protocol has none.
    */
   abstract probe(md: Metadata, out: ByteBuf): bool;
+
+  /**
+   * True when a server answers one connection's requests in order (Thrift). Then a request id
+   * may repeat while in flight (Thrift clients may send seqid 0 on every call) and replies are
+   * matched to same-id requests in order; otherwise a repeated id in flight is a client error.
+   */
+  repliesInOrder(): bool { return false; }
 }

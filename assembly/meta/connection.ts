@@ -25,6 +25,11 @@ class Rejection {
   constructor(public md: Metadata, public error: ErrorType, public message: string) {}
 }
 
+/** A request in flight behind an earlier one with the same id (codecs whose replies come in order). */
+class Queued {
+  constructor(public id: u64, public packed: i32, public rejection: Rejection | null) {}
+}
+
 export class MetaConnection extends NetworkContext {
   private cfg: PluginConfig;
   private codec: Codec;
@@ -41,6 +46,8 @@ export class MetaConnection extends NetworkContext {
   /** request id -> packed route and method slots (see packSlots) for two-way requests in flight. */
   private pending: Map<u64, i32> = new Map<u64, i32>();
   private rejections: Map<u64, Rejection> = new Map<u64, Rejection>();
+  /** Same-id requests waiting for their turn, oldest first (only when codec.repliesInOrder()). */
+  private queued: Queued[] = [];
   private orphans: Rejection[] = [];
   private closing: bool = false;
   /** The last decode in that direction stopped at WaitForData: the next one continues it. */
@@ -233,7 +240,7 @@ export class MetaConnection extends NetworkContext {
     }
     const slot = route != null ? this.root.slotOf(route) : -1;
     stats.incRoute(slot);
-    if (type == MessageType.Request) this.pending.set(md.requestId, packSlots(slot, methodSlot));
+    if (type == MessageType.Request) this.track(md.requestId, packSlots(slot, methodSlot));
 
     loop.repl.clear();
     const held = this.held;
@@ -248,6 +255,26 @@ export class MetaConnection extends NetworkContext {
     if (loop.repl.len == 0) return Verdict.Keep;
     loop.repl.writeBytes(frame, len);
     return Verdict.Replace;
+  }
+
+  /** A two-way request in flight; behind an earlier one with its id when replies come in order. */
+  private track(id: u64, packed: i32): void {
+    if (this.pending.has(id) || this.rejections.has(id)) {
+      if (this.codec.repliesInOrder()) { this.queued.push(new Queued(id, packed, null)); return; }
+    }
+    this.pending.set(id, packed);
+  }
+
+  /** The reply for `id` was matched: the next same-id request in flight (if any) is next in line. */
+  private promote(id: u64): void {
+    const q = this.queued;
+    for (let i = 0; i < q.length; i++) {
+      const e = unchecked(q[i]);
+      if (e.id != id) continue;
+      q.splice(i, 1);
+      if (e.rejection != null) this.rejections.set(id, e.rejection!); else this.pending.set(id, e.packed);
+      return;
+    }
   }
 
   /** First request: pick the service, the route and the cluster for the whole connection. */
@@ -281,7 +308,8 @@ export class MetaConnection extends NetworkContext {
     if (held.len > 0) { loop.repl.writeBytes(held.ptr, held.len); held.clear(); }
     if (md.messageType == MessageType.Oneway) return loop.repl.len > 0 ? Verdict.Replace : Verdict.Drop;
     this.root.stats.inc(Stat.LocalReply);
-    if (this.rejections.has(md.requestId) || this.pending.has(md.requestId)) {
+    const inFlight = this.rejections.has(md.requestId) || this.pending.has(md.requestId);
+    if (inFlight && !this.codec.repliesInOrder()) {
       // The id is already in flight: a second probe could not be told apart. Close instead.
       log(LogLevel.Warn, "metaprotocol: duplicate request id " + md.requestId.toString() + "; closing connection");
       this.closing = true;
@@ -289,7 +317,9 @@ export class MetaConnection extends NetworkContext {
     }
     const r = new Rejection(md.clone(), error, message);
     if (this.codec.probe(md, loop.repl)) {
-      this.rejections.set(md.requestId, r);
+      // Replies come in order: the probe's answer is told apart by its place in line.
+      if (inFlight) this.queued.push(new Queued(md.requestId, 0, r));
+      else this.rejections.set(md.requestId, r);
       return Verdict.Replace;
     }
     // No probe in this protocol: the reply waits for the next upstream callback, which only
@@ -308,6 +338,7 @@ export class MetaConnection extends NetworkContext {
     if (this.rejections.has(id)) {
       const r = this.rejections.get(id);
       this.rejections.delete(id);
+      if (this.queued.length > 0) this.promote(id);
       loop.repl.clear();
       this.codec.onError(r.md, r.error, r.message, loop.repl);
       return Verdict.Replace;
@@ -319,6 +350,7 @@ export class MetaConnection extends NetworkContext {
     if (!this.pending.has(id)) { stats.inc(Stat.UnmatchedResponse); return Verdict.Keep; }
     const packed = this.pending.get(id);
     this.pending.delete(id);
+    if (this.queued.length > 0) this.promote(id);
     if (md.responseStatus == ResponseStatus.Error || md.messageType == MessageType.Error) stats.incMethodError(methodSlotOf(packed));
     const slot = routeSlotOf(packed);
     if (slot < 0) return Verdict.Keep;
@@ -387,6 +419,6 @@ export class MetaConnection extends NetworkContext {
       " closed: requests=" + this.requests.toString() + " cluster=" + (this.cluster.length > 0 ? this.cluster : "(tcp_proxy default)") +
       " in_flight=" + this.pending.size.toString());
     this.down.free(); this.up.free(); this.held.free();
-    this.pending.clear(); this.rejections.clear();
+    this.pending.clear(); this.rejections.clear(); this.queued.length = 0;
   }
 }

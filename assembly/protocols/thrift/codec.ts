@@ -42,6 +42,9 @@ export class ThriftCodec extends Codec {
 
   name(): string { return "thrift"; }
 
+  // Thrift servers read a connection's next call only after answering the last one.
+  repliesInOrder(): bool { return true; }
+
   /**
    * The method name at [ptr+at, ptr+at+len) as a string: a remembered one when the bytes match
    * (no allocation), else decoded once and remembered in place of the oldest.
