@@ -9,8 +9,8 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO = fileURLToPath(new URL("..", import.meta.url));
-/** The cache root: $METAPROTOCOL_CACHE (CI may point it at a persistent place) or .cache/. */
-export const CACHE = process.env.METAPROTOCOL_CACHE ?? join(REPO, ".cache");
+/** The cache root, .cache/ (.ci/run links it to a place kept between runs). */
+export const CACHE = join(REPO, ".cache");
 
 /** A short hash of the files and every file under the folders in `paths` (names and contents) plus `extra` (tool versions). */
 export function treeHash(paths: string[], extra = ""): string {
