@@ -72,6 +72,16 @@ export class ThriftPeerServer {
   }
 
   get calls(): ThriftCallLine[] { return this.p.lines.filter((l) => l.event === "call") as ThriftCallLine[]; }
+  /** The server's line for a call: it may come after the reply reached the client (another pipe). */
+  waitForCall(match: (c: ThriftCallLine) => boolean, ms = 5000): Promise<ThriftCallLine> {
+    return this.p.waitFor((l) => l.event === "call" && match(l as ThriftCallLine), ms) as Promise<ThriftCallLine>;
+  }
+  /** Waits until the server has logged at least n calls. */
+  async waitForCount(n: number, ms = 5000): Promise<ThriftCallLine[]> {
+    const deadline = Date.now() + ms;
+    while (this.calls.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    return this.calls;
+  }
   close(): Promise<void> { return this.p.stop(); }
 }
 

@@ -47,7 +47,13 @@ describe("Java Dubbo peers through the proxies", { timeout: 20 * 60_000 }, () =>
       await new Promise((r) => setTimeout(r, 20));
     }
   };
-  const callOf = (subset: Subset, arg: string) => providers[subset].calls.find((c) => c.args[0] === arg || (c.args[0] ?? "").includes(arg))!;
+  // The provider's line may arrive after the reply reached the consumer (two pipes): wait for it.
+  const callOf = (subset: Subset, arg: string) => providers[subset].waitForCall((c) => c.args[0] === arg || (c.args[0] ?? "").includes(arg), 5000);
+  /** Waits (up to 5 s) for provider lines still on their way through the stdout pipe. */
+  const until = async (cond: () => boolean) => {
+    const deadline = Date.now() + 5000;
+    while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  };
   const ok = (r: CallResult, what: string) => assert.ok(r.ok, `${what}: ${r.error}: ${r.message} ${JSON.stringify(r.causes ?? [])}`);
 
   eachProxy("java dubbo", (kind) => {
@@ -114,7 +120,7 @@ describe("Java Dubbo peers through the proxies", { timeout: 20 * 60_000 }, () =>
         ok(second, "stock");
         // The inventory route names v1, but the connection is bound to v2: kept there and counted.
         assert.equal(second.value, `7 of ${sku}, from v2`);
-        assert.equal(callOf("v2", hello).remote, callOf("v2", sku).remote, "one upstream connection carried both interfaces");
+        assert.equal((await callOf("v2", hello)).remote, (await callOf("v2", sku)).remote, "one upstream connection carried both interfaces");
         assert.equal(await mismatch.waitFor(1), 1);
       } finally {
         await c.destroy(greeting);
@@ -173,7 +179,7 @@ describe("Java Dubbo peers through the proxies", { timeout: 20 * 60_000 }, () =>
       const res = await c.call(r, "sayHello", arg, { "x-user": "plain" });
       await c.destroy(r);
       ok(res, "sayHello");
-      const seen = callOf("v2", arg);
+      const seen = await callOf("v2", arg);
       assert.equal(seen.attachments["x-canary"], "true");
       assert.equal(seen.attachments["x-user"], "plain", "the consumer's own attachment arrives next to it");
       assert.equal(seen.group, "canary");
@@ -206,6 +212,7 @@ describe("Java Dubbo peers through the proxies", { timeout: 20 * 60_000 }, () =>
             assert.equal(res.value, want, method);
           }
           // All on the connection the attachment bound to v2: every argument was skipped to reach it.
+          await until(() => providers.v2.calls.length >= before + cases.length);
           const seen = providers.v2.calls.slice(before).map((k) => k.method);
           assert.deepEqual(seen, cases.map(([m]) => m));
         } finally {
@@ -227,7 +234,8 @@ describe("Java Dubbo peers through the proxies", { timeout: 20 * 60_000 }, () =>
         results.forEach((res, i) => { ok(res, names[i]); assert.equal(res.value, `Slow ${names[i]}, from v2`); });
         // Each call sleeps 300 ms in the provider: together they overlapped.
         assert.ok(ms < 8 * 300, `8 calls took ${ms} ms`);
-        assert.equal(new Set(names.map((n) => callOf("v2", n).remote)).size, 1, "one upstream connection");
+        const remotes = await Promise.all(names.map((n) => callOf("v2", n)));
+        assert.equal(new Set(remotes.map((k) => k.remote)).size, 1, "one upstream connection");
       } finally {
         await c.destroy(r);
       }
@@ -244,8 +252,9 @@ describe("Java Dubbo peers through the proxies", { timeout: 20 * 60_000 }, () =>
         const hello = await c.call(canary, "sayHello", arg, { "x-user": "plain" });
         ok(hello, "sayHello");
         assert.equal(hello.value, `Hello ${arg}, from v2`);
-        assert.equal(callOf("v2", arg).attachments["x-canary"], "true");
-        assert.equal(callOf("v2", arg).attachments["x-user"], "plain");
+        const seen = await callOf("v2", arg);
+        assert.equal(seen.attachments["x-canary"], "true");
+        assert.equal(seen.attachments["x-user"], "plain");
         assert.equal(hello.serverAttachments?.["x-route"], "canary-group");
         assert.equal(hello.serverAttachments?.["x-provider"], "v2");
         await c.destroy(canary);
@@ -262,6 +271,7 @@ describe("Java Dubbo peers through the proxies", { timeout: 20 * 60_000 }, () =>
           const res = await c.call(vip, method, a, { "x-user": "vip" });
           ok(res, method);
           assert.equal(res.value, want, method);
+          await until(() => providers.v2.calls.length >= before + 1);
           assert.equal(providers.v2.calls.length, before + 1, `${method} reached v2 (the x-user route)`);
         }
         await c.destroy(vip);
@@ -295,7 +305,7 @@ describe("Java Dubbo peers through the proxies", { timeout: 20 * 60_000 }, () =>
           assert.ok(n >= 2, `${n} heartbeats`);
           const second = unique("beat");
           ok(await c.call(r, "sayHello", second), "after");
-          assert.equal(callOf("v2", first).remote, callOf("v2", second).remote, "same connection after the idle time");
+          assert.equal((await callOf("v2", first)).remote, (await callOf("v2", second)).remote, "same connection after the idle time");
         } finally {
           await c.destroy(r);
         }
@@ -308,7 +318,7 @@ describe("Java Dubbo peers through the proxies", { timeout: 20 * 60_000 }, () =>
       try {
         const before = unique("restart");
         ok(await c.call(r, "stock", before), "before the restart");
-        const oldRemote = callOf("v1", before).remote;
+        const oldRemote = (await callOf("v1", before)).remote;
         await providers.v1.restart();
         const failures: string[] = [];
         const deadline = Date.now() + 45_000;
@@ -323,7 +333,7 @@ describe("Java Dubbo peers through the proxies", { timeout: 20 * 60_000 }, () =>
         }
         assert.ok(after, `no call succeeded within 45 s after the restart:\n${failures.join("\n")}`);
         assert.equal(after.value, `7 of ${arg}, from v1`);
-        assert.notEqual(callOf("v1", arg).remote, oldRemote, "a new connection");
+        assert.notEqual((await callOf("v1", arg)).remote, oldRemote, "a new connection");
         for (const f of failures) assert.doesNotMatch(f, /^\d{4,} ms .*Timeout/, "failed at once, not by waiting for the timeout");
       } finally {
         await c.destroy(r);

@@ -91,13 +91,14 @@ describe("Thrift peers (Apache Thrift Go and Java) through the proxies", { timeo
           });
           await withClient(async (c) => {
             assert.equal((await c.call("add", [2, 3])).value, 5);
-            assert.ok(servers.v1.calls.some((k) => k.method === "add"));
+            await servers.v1.waitForCall((k) => k.method === "add");
             assert.equal((await c.call("sayBye", ["bob"])).value, "Bye bob, from v1");
           });
           assert.deepEqual(mesh.proxy.vmFailures(), []);
         });
 
         test("no route: the client gets the proxy's TApplicationException (UNKNOWN_METHOD) at once", async () => {
+          await new Promise((r) => setTimeout(r, 100)); // lines of earlier calls still on their way
           const before = servers.v1.calls.length + servers.v2.calls.length + servers.default.calls.length;
           await withClient(async (c) => {
             const r = await c.call("unknownToRouter", ["x"]);
@@ -154,7 +155,7 @@ describe("Thrift peers (Apache Thrift Go and Java) through the proxies", { timeo
               assert.ok(r.ok, r.message);
               assert.equal(r.headers?.["x-route"], "hello-v2");
               assert.equal(r.headers?.["x-server-version"], "v2");
-              const seen = servers.v2.calls.find((k) => k.method === "sayHello" && (k.args as string[])?.[0] === "hdr");
+              const seen = await servers.v2.waitForCall((k) => k.method === "sayHello" && (k.args as string[])?.[0] === "hdr");
               assert.equal(seen?.headers?.["x-canary"], "true");
               assert.equal(seen?.headers?.["x-user"], "go", "the client's own header arrives next to it");
             });
