@@ -1,7 +1,17 @@
 // A peer child process speaking JSON lines: every stdout line is parsed and kept; waitFor()
 // resolves on the first line (seen or coming) that matches; stderr is kept for failure messages.
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import net from "node:net";
 import { createInterface } from "node:readline";
+
+/** A free TCP port on 127.0.0.1, for a peer that needs its port up front (Dubbo, Thrift servers). */
+export async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
 
 export type Line = Record<string, any>;
 

@@ -6,8 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CACHE, ensureBuilt, treeHash } from "./build-cache.ts";
-import { LineProcess, type Line } from "./line-process.ts";
-import { freePort } from "./java-dubbo/driver.ts";
+import { LineProcess, freePort, type Line } from "./line-process.ts";
 
 const GO_SRC = fileURLToPath(new URL("./go-thrift/", import.meta.url));
 const JAVA_SRC = fileURLToPath(new URL("./java-thrift/", import.meta.url));

@@ -2,11 +2,10 @@
 // .cache/java-peers-<hash>/, starts providers and consumers as child processes and talks to
 // them over their control lines (JSON, one object per line; see api/.../Control.java).
 import { spawn, spawnSync } from "node:child_process";
-import net from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CACHE, ensureBuilt, treeHash } from "../build-cache.ts";
-import { LineProcess, type Line } from "../line-process.ts";
+import { LineProcess, freePort, type Line } from "../line-process.ts";
 
 const SRC = fileURLToPath(new URL(".", import.meta.url));
 
@@ -30,14 +29,7 @@ export function javaPeersDir(): Promise<string> {
   return built;
 }
 
-/** A free TCP port on 127.0.0.1 (Dubbo needs the port up front; taken back by the provider at once). */
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+export { freePort };
 
 function javaArgs(dir: string, module: string, main: string, args: string[]): string[] {
   const cp = `${join(dir, module, "classes")}:${join(dir, module, "lib", "*")}`;
