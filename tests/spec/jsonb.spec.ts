@@ -91,6 +91,18 @@ describe("jsonb values (fastjson2)", () => {
     }
   });
 
+  it("reads UTF-16 strings (0x7b) by their byte-order mark, big-endian without one", () => {
+    const r = new JsonbReader();
+    const cases: string[] = ["7b06feff4e2d6587", "7b06fffe2d4e8765", "7b044e2d6587", "7d044e2d6587", "7c042d4e8765"];
+    for (let i = 0; i < cases.length; i++) {
+      const f = bytes(cases[i]);
+      r.reset(f.ptr, f.ptr + <usize>f.len);
+      expect(r.readString()).toBe("\u4e2d\u6587");
+      expect(r.p).toBe(f.ptr + <usize>f.len);
+      f.free();
+    }
+  });
+
   it("steps over every value as an attachment to reach the next key, and rewrites around it", () => {
     const c = new DubboCodec();
     let bad = "";

@@ -29,6 +29,7 @@ export const STR_UTF8 = 2;
 export const STR_UTF16BE = 3;
 export const STR_UTF16LE = 4;
 export const STR_OTHER = 5; // GB18030: stepped over, never decoded
+export const STR_UTF16 = 6; // Java's UTF_16: a byte-order mark, else big-endian
 
 export class JsonbReader {
   p: usize = 0;
@@ -110,8 +111,7 @@ export class JsonbReader {
     if (n < 0) return false;
     if (n > 0x7fffffff) return this.fail("jsonb string too long");
     this.strStart = this.p; this.strBytes = <i32>n;
-    this.strKind = t == 0x79 ? STR_LATIN1 : t == 0x7a ? STR_UTF8 : t == 0x7b || t == 0x7d ? STR_UTF16BE : t == 0x7c ? STR_UTF16LE : STR_OTHER;
-    // 0x7b (UTF16) is written in the platform's order by fastjson2; on the JVM that is big-endian.
+    this.strKind = t == 0x79 ? STR_LATIN1 : t == 0x7a ? STR_UTF8 : t == 0x7b ? STR_UTF16 : t == 0x7d ? STR_UTF16BE : t == 0x7c ? STR_UTF16LE : STR_OTHER;
     return this.skip(n);
   }
 
@@ -127,11 +127,18 @@ export class JsonbReader {
       for (let i = 0; i < n; i++) s += String.fromCharCode(<i32>u8At(p + <usize>i));
       return s;
     }
-    if (this.strKind == STR_UTF16BE || this.strKind == STR_UTF16LE) {
+    if (this.strKind == STR_UTF16BE || this.strKind == STR_UTF16LE || this.strKind == STR_UTF16) {
+      // fastjson2 reads 0x7b with Java's UTF_16 charset: a byte-order mark decides, else big-endian.
+      let be = this.strKind != STR_UTF16LE;
+      let i = 0;
+      if (this.strKind == STR_UTF16 && n >= 2) {
+        const m = (<i32>u8At(p) << 8) | <i32>u8At(p + 1);
+        if (m == 0xfeff) i = 2; else if (m == 0xfffe) { be = false; i = 2; }
+      }
       let s = "";
-      for (let i = 0; i + 1 < n; i += 2) {
+      for (; i + 1 < n; i += 2) {
         const a = <i32>u8At(p + <usize>i), b = <i32>u8At(p + <usize>i + 1);
-        s += String.fromCharCode(this.strKind == STR_UTF16BE ? (a << 8) | b : (b << 8) | a);
+        s += String.fromCharCode(be ? (a << 8) | b : (b << 8) | a);
       }
       return s;
     }
