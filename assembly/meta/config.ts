@@ -363,7 +363,9 @@ function readMatcher(e: Errors, v: JsonValue, path: string): StringMatcher | nul
   }
   sm.value = readString(e, v, kind, path, true, false, "");
   if (e.failed) return null;
-  if (kind == "exact") sm.kind = MATCH_EXACT;
+  // As Envoy's HeaderMatcher exact_match (which Aeraki's rules reach): "" matches any value of a present attribute.
+  if (kind == "exact" && sm.value.length == 0) sm.kind = MATCH_PRESENT;
+  else if (kind == "exact") sm.kind = MATCH_EXACT;
   else if (kind == "prefix") sm.kind = MATCH_PREFIX;
   else {
     sm.kind = MATCH_REGEX;

@@ -92,7 +92,9 @@ test("samples translate with every condition True and no warnings, using the shi
   const texts = files.filter((f) => f.includes("/samples/") || f.endsWith("controller/settings.yaml")).map((f) => ({ name: f, text: readFileSync(f, "utf8") }));
   const { observed, settings } = loadObjects(texts);
   const t = translate(observed, settings);
-  assert.deepEqual(t.events, []);
+  assert.deepEqual(t.events.filter((e) => e.type === "Warning"), []);
+  // Weight splits are per connection: said in a condition and a Normal Event.
+  assert.deepEqual(t.events.map((e) => `${e.type} ${e.reason}`), ["Normal WeightsPerConnection", "Normal WeightsPerConnection"]);
   assert.equal(t.statuses.length, 2);
   for (const s of t.statuses) for (const c of s.conditions) assert.equal(c.status, "True", `${s.metaRouter.name} ${c.type}: ${c.message}`);
   assert.deepEqual(t.objects.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`), [

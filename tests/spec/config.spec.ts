@@ -168,6 +168,17 @@ describe("plugin config: defaults and model behaviour", () => {
     expect(new Metadata().getAttribute("x")).toBeNull();
   });
 
+  it("exact \"\" checks presence, as Envoy's HeaderMatcher exact_match that Aeraki's rules reach", () => {
+    const c = accept("{\"services\":[{\"name\":\"a\",\"routes\":[{\"name\":\"r\",\"match\":{\"attributes\":{\"group\":{\"exact\":\"\"}}}}]}]}");
+    const m = c.services[0].routes[0].match;
+    const md = new Metadata();
+    expect(m.matches(md)).toBe(false); // absent
+    md.setAttribute("group", "canary");
+    expect(m.matches(md)).toBe(true);  // any value
+    md.setAttribute("group", "");
+    expect(m.matches(md)).toBe(true);  // an empty value is present too
+  });
+
   it("string matchers", () => {
     const ex = new StringMatcher();
     ex.kind = MATCH_EXACT; ex.value = "a";

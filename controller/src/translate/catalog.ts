@@ -35,8 +35,12 @@ export function protocolOfPortName(name: string | undefined): { protocol: string
   return { protocol: m[1] };
 }
 
-function interfacesOf(o: KubeObject): string[] {
-  const raw = o.metadata.annotations?.[ANNOTATION_INTERFACE];
+/** Aeraki's annotation for the Dubbo interface of a ServiceEntry (read for Dubbo ports only, as Aeraki does). */
+export const AERAKI_ANNOTATION_INTERFACE = "interface";
+
+function interfacesOf(o: KubeObject, protocol: string): string[] {
+  const a = o.metadata.annotations;
+  const raw = a?.[ANNOTATION_INTERFACE] ?? (protocol === "dubbo" ? a?.[AERAKI_ANNOTATION_INTERFACE] : undefined);
   if (!raw) return [];
   return [...new Set(raw.split(",").map((s) => s.trim()).filter(Boolean))].sort();
 }
@@ -68,7 +72,7 @@ export function buildCatalog(services: KubeObject[], entries: KubeObject[], sett
       if ("error" in sel) { problems.push({ object: svc, field: `spec.ports[${i}].name`, message: sel.error }); return; }
       ports.push({
         host, namespace: ns, source: svc, exportTo, port: p.port, portName: p.name, protocol: sel.protocol,
-        targetPort: p.targetPort ?? p.port, addresses, interfaces: interfacesOf(svc),
+        targetPort: p.targetPort ?? p.port, addresses, interfaces: interfacesOf(svc, sel.protocol),
         selector: svc.spec?.selector && Object.keys(svc.spec.selector).length ? svc.spec.selector : undefined,
       });
     });
@@ -88,7 +92,7 @@ export function buildCatalog(services: KubeObject[], entries: KubeObject[], sett
         }
         ports.push({
           host, namespace: ns, source: se, exportTo, port: p.number, portName: p.name, protocol: sel.protocol,
-          targetPort: p.targetPort ?? p.number, addresses, interfaces: interfacesOf(se),
+          targetPort: p.targetPort ?? p.number, addresses, interfaces: interfacesOf(se, sel.protocol),
           selector: selector && Object.keys(selector).length ? selector : undefined,
         });
       });

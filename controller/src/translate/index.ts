@@ -10,6 +10,8 @@ import { connectModeFilter, extensionKindOf, objectName, pluginConfigOf, wasmPlu
 import { inboundService, outboundService, pluginConfig, policyGoesInbound } from "./plugin-config.js";
 import { isMeshWide, normalizeExportTo, visibleIn } from "./visibility.js";
 import { metaRouterField, type ModuleCheck } from "./module-check.js";
+import { createHash } from "node:crypto";
+import { consistentHashProblems, hashProblemMessage } from "./destination-rules.js";
 
 export interface ObjectRef { apiVersion: string; kind: string; namespace?: string; name: string; uid?: string }
 export interface EventNote { regarding: ObjectRef; type: "Normal" | "Warning"; reason: string; message: string }
@@ -35,14 +37,27 @@ export function refOf(o: KubeObject): ObjectRef {
 /** One candidate for a host: a usable router, or a bad MetaRouter without a last good version. */
 interface Candidate { router?: Router; mr: KubeObject; exportTo: string[]; namespace: string }
 
-function moduleFor(protocol: string, aps: KubeObject[], settings: Settings): ModuleRef | string {
-  const ap = aps.filter((a) => (a.spec?.protocol ?? a.metadata.name) === protocol).sort((a, b) => cmp(a.metadata.name, b.metadata.name))[0];
+/**
+ * The module of a protocol. ApplicationProtocol is cluster-scoped in this project's CRD and in
+ * Aeraki's kubectl install, Namespaced in Aeraki's Helm chart; either works. Of several for one
+ * protocol, a cluster-scoped one wins, then one in the root namespace, then by namespace and name.
+ * A namespaced one outside the root namespace declares the protocol but cannot choose its module
+ * (annotations): whoever may create objects in one namespace must not pick the code every sidecar runs.
+ */
+function moduleFor(protocol: string, aps: KubeObject[], settings: Settings, warn: (o: KubeObject, reason: string, message: string) => void): ModuleRef | string {
+  const rank = (a: KubeObject) => (!a.metadata.namespace ? 0 : a.metadata.namespace === settings.rootNamespace ? 1 : 2);
+  const ap = aps.filter((a) => (a.spec?.protocol ?? a.metadata.name) === protocol)
+    .sort((a, b) => rank(a) - rank(b) || cmp(a.metadata.namespace ?? "", b.metadata.namespace ?? "") || cmp(a.metadata.name, b.metadata.name))[0];
   if (!ap) return `protocol "${protocol}" has no ApplicationProtocol`;
-  const url = ap.metadata.annotations?.[ANNOTATION_MODULE_URL] ?? settings.modules[protocol]?.url;
+  const trusted = rank(ap) < 2;
+  const annotated = ap.metadata.annotations?.[ANNOTATION_MODULE_URL];
+  if (annotated && !trusted) {
+    warn(ap, "ModuleAnnotationIgnored", `${ANNOTATION_MODULE_URL} is read only from a cluster-scoped ApplicationProtocol or one in the root namespace ${settings.rootNamespace}: the module comes from modules.${protocol} in the controller settings`);
+  }
+  const fromAnnotation = !!annotated && trusted;
+  const url = fromAnnotation ? annotated : settings.modules[protocol]?.url;
   if (!url) return `protocol "${protocol}" has no module: set ${ANNOTATION_MODULE_URL} on ApplicationProtocol ${ap.metadata.name} or modules.${protocol} in the controller settings`;
-  const sha256 = ap.metadata.annotations?.[ANNOTATION_MODULE_URL]
-    ? ap.metadata.annotations?.[ANNOTATION_MODULE_SHA256]
-    : settings.modules[protocol]?.sha256;
+  const sha256 = fromAnnotation ? ap.metadata.annotations?.[ANNOTATION_MODULE_SHA256] : settings.modules[protocol]?.sha256;
   return sha256 ? { url, sha256 } : { url };
 }
 
@@ -63,7 +78,7 @@ export function translate(observed: Observed, settings: Settings, previousGood =
   const modules = new Map<string, ModuleRef | string>();
   const { ports: allPorts, problems } = buildCatalog(observed.services, observed.serviceEntries, settings);
   for (const p of problems) warn(p.object, "InvalidPortName", `${p.field}: ${p.message}`);
-  for (const p of allPorts) if (!modules.has(p.protocol)) modules.set(p.protocol, moduleFor(p.protocol, observed.applicationProtocols, settings));
+  for (const p of allPorts) if (!modules.has(p.protocol)) modules.set(p.protocol, moduleFor(p.protocol, observed.applicationProtocols, settings, warn));
   const known = new Set([...modules].filter(([, m]) => typeof m !== "string").map(([p]) => p));
   const warnedUnknown = new Set<string>();
   for (const p of allPorts) {
@@ -87,6 +102,17 @@ export function translate(observed: Observed, settings: Settings, previousGood =
     addNote(p.host, { type: "PortConflict", reason: "PortProtocolConflict", message: msg });
     return false;
   });
+
+  // DestinationRules: a consistent hash on a request attribute cannot pick a per-connection endpoint.
+  for (const dr of [...observed.destinationRules].sort((a, b) => cmp(key(a), key(b)))) {
+    const seen = new Set<string>();
+    for (const h of consistentHashProblems(dr, ports, settings)) {
+      const msg = hashProblemMessage(h);
+      if (!seen.has(h.field)) warn(dr, "ConsistentHashNotApplied", msg);
+      seen.add(h.field);
+      addNote(h.host, { type: "Unsupported", reason: "ConsistentHashNotApplied", message: `DestinationRule ${key(dr)} ${msg}` });
+    }
+  }
 
   // 3. MetaRouters: checked against the world; a bad one falls back to its last good version.
   const world: World = { ports: allPorts, destinationRules: observed.destinationRules, knownProtocols: known, settings };
@@ -210,6 +236,8 @@ export function translate(observed: Observed, settings: Settings, previousGood =
   }
 
   // 5. Inbound: per service with workloads, on the target port, in the service's namespace.
+  const inboundNames = inboundObjectNames(ports);
+  const inboundDone = new Set<string>();
   for (const p of ports) {
     if (!p.selector) continue;
     if (!policyGoesInbound(p)) {
@@ -219,8 +247,9 @@ export function translate(observed: Observed, settings: Settings, previousGood =
     }
     const c = choose(p, p.namespace);
     const protocol = p.protocol;
-    const name = objectName("metaprotocol", protocol, p.targetPort as number, "inbound", p.source.metadata.name,
-      p.source.kind === "ServiceEntry" && (p.source.spec?.hosts?.length ?? 0) > 1 ? p.host : "");
+    const name = inboundNames.get(p)!;
+    if (inboundDone.has(`${p.namespace}/${name}`)) continue; // two ports of one Service with one target port
+    inboundDone.add(`${p.namespace}/${name}`);
     const svc = (c && !c.router && carried(carrier, p.namespace, name, p.host)) || inboundService(p, c?.router);
     const cfg = pluginConfig(`${protocol}_inbound_${p.targetPort}`, [svc], settings);
     pushChecked(wasmPlugin({ name, namespace: p.namespace, protocol, direction: "inbound", module: modules.get(protocol) as ModuleRef,
@@ -247,14 +276,43 @@ export function translate(observed: Observed, settings: Settings, previousGood =
     const conditions = conditionsFor(mr, c, notes);
     statuses.push({ metaRouter: refOf(mr), generation: mr.metadata.generation, conditions });
     for (const cond of conditions) {
-      const bad = (cond.type === "Accepted" || cond.type === "ResolvedRefs") ? cond.status === "False" : cond.type !== "LastGoodConfig";
+      // A weight split per connection is how weights work here, said once as a Normal Event, not a problem.
+      const notice = cond.reason === "WeightsPerConnection";
+      const bad = (cond.type === "Accepted" || cond.type === "ResolvedRefs") ? cond.status === "False" : cond.type !== "LastGoodConfig" && !notice;
       if (bad) warn(mr, cond.reason, cond.message);
+      else if (notice) events.push({ regarding: refOf(mr), type: "Normal", reason: cond.reason, message: cond.message });
     }
   }
 
   const order = (o: ObjectRef) => `${o.kind}/${o.namespace ?? ""}/${o.name}`;
   objects.sort((a, b) => cmp(order(refOf(a)), order(refOf(b))));
   return { objects, kept, statuses, events, lastGood };
+}
+
+/**
+ * The inbound WasmPlugin name of each port: metaprotocol-<protocol>-<targetPort>-inbound-<object>
+ * (plus the host for a ServiceEntry with several hosts). A Service and a ServiceEntry may share a
+ * name in one namespace (and "a" with host "b-c" meets "a-b" with host "c"): names that two
+ * sources would share each get a hash of their source, so no object overwrites another.
+ */
+function inboundObjectNames(ports: ServicePort[]): Map<ServicePort, string> {
+  const plain = new Map<ServicePort, string>();
+  const sources = new Map<string, Set<string>>(); // namespace/name -> source identities
+  const identity = (p: ServicePort) => `${p.source.kind}/${p.namespace}/${p.source.metadata.name}/${p.host}`;
+  for (const p of ports) {
+    if (!p.selector || typeof p.targetPort !== "number") continue;
+    const name = objectName("metaprotocol", p.protocol, p.targetPort, "inbound", p.source.metadata.name,
+      p.source.kind === "ServiceEntry" && (p.source.spec?.hosts?.length ?? 0) > 1 ? p.host : "");
+    plain.set(p, name);
+    const k = `${p.namespace}/${name}`;
+    sources.set(k, (sources.get(k) ?? new Set()).add(identity(p)));
+  }
+  const out = new Map<ServicePort, string>();
+  for (const [p, name] of plain) {
+    const shared = sources.get(`${p.namespace}/${name}`)!.size > 1;
+    out.set(p, shared ? objectName(name, createHash("sha256").update(identity(p)).digest("hex").slice(0, 8)) : name);
+  }
+  return out;
 }
 
 /** checkMetaRouter on objects the apiserver may not have validated (Aeraki's own CRD): never throws. */

@@ -60,6 +60,9 @@ function matcher(m: StringMatch | undefined, field: string, issues: Issue[]): Ma
   const isObject = !!m && typeof m === "object" && !Array.isArray(m);
   // Aeraki: "If the value is empty and only the name of attribute is specified, presence of the attribute is checked."
   if (isObject && Object.keys(m).length === 0) return { present: true };
+  // Aeraki hands `exact` to Envoy's HeaderMatcher exact_match, where an empty value matches any
+  // value of a present attribute; and it reads `regex: "*"` (not valid RE2) as a catch-all.
+  if (isObject && Object.keys(m).length === 1 && (m.exact === "" || m.regex === "*")) return { present: true };
   const kinds = isObject ? (["exact", "prefix", "regex"] as const).filter((k) => typeof m[k] === "string") : [];
   if (kinds.length !== 1 || Object.keys(m!).length !== 1) {
     issues.push({ type: "Accepted", reason: "InvalidMatch", field, message: "at most one of exact, prefix, regex (a string) is allowed; {} checks that the attribute is present" });
@@ -174,7 +177,8 @@ export function checkMetaRouter(mr: KubeObject, world: World): Checked {
   const routes: Route[] = [];
   arrayAt(spec.routes, "spec.routes", issues).forEach((r, i) => {
     const f = `spec.routes[${i}]`;
-    if (typeof r?.name !== "string" || r.name === "") issues.push({ type: "Accepted", reason: "InvalidSpec", field: `${f}.name`, message: "a route needs a name" });
+    // Aeraki: the name is only "for debugging purposes" and may be left out; stats need one.
+    if (r?.name !== undefined && typeof r.name !== "string") issues.push({ type: "Accepted", reason: "InvalidSpec", field: `${f}.name`, message: "must be a string" });
     const match = matchAttributes(r?.match?.attributes, `${f}.match.attributes`, issues);
     const dests: Dest[] = [];
     const list = arrayAt(r?.route, `${f}.route`, issues);
@@ -207,9 +211,10 @@ export function checkMetaRouter(mr: KubeObject, world: World): Checked {
       if (w !== undefined && (!Number.isInteger(w) || w < 0)) {
         issues.push({ type: "Accepted", reason: "WeightsDoNotAddUp", field: `${df}.weight`, message: "must be a non-negative integer" });
       }
-      dests.push({ host: destHost, subset, port, weight: w ?? (list.length === 1 ? 100 : 0) });
+      dests.push({ host: destHost, subset, port, weight: list.length === 1 ? 100 : w ?? 0 });
     });
-    if (list.length > 1 || (list.length === 1 && list[0]?.weight !== undefined)) {
+    // As in Aeraki, one destination takes every request whatever its weight; several must add up to 100.
+    if (list.length > 1) {
       const sum = list.reduce((s, d) => s + (Number.isInteger(d?.weight) ? d.weight! : 0), 0);
       if (sum !== 100) issues.push({ type: "Accepted", reason: "WeightsDoNotAddUp", field: `${f}.route`, message: `weights add up to ${sum}, not 100` });
     }
@@ -218,7 +223,7 @@ export function checkMetaRouter(mr: KubeObject, world: World): Checked {
         message: `${f}.mirror: ignored, a Wasm network filter cannot open a second upstream connection to mirror traffic; the rest of the route applies` });
     }
     routes.push({
-      name: r?.name ?? `route-${i}`, match, dests,
+      name: typeof r?.name === "string" && r.name !== "" ? r.name : `route-${i}`, match, dests,
       requestMutation: mutations(r?.requestMutation, `${f}.requestMutation`, issues),
       responseMutation: mutations(r?.responseMutation, `${f}.responseMutation`, issues),
     });
@@ -271,13 +276,20 @@ function perRequestSplit(routes: Route[]): Note | undefined {
     const keys = Object.keys(r.match).filter((k) => !CONNECTION_STABLE_KEYS.has(k));
     if (keys.length) hits.push(`spec.routes[${i}] (${r.name}) matches ${keys.join(", ")}`);
   });
-  if (!hits.length) return undefined;
-  return {
-    type: "PerConnectionRouting", reason: "RoutesOnPerRequestAttribute",
-    message: `${hits.join("; ")}: the destination is chosen once per connection by its first request, and clients ` +
+  // Weights are drawn once per connection too: a client with one connection sends everything to one destination.
+  const split = routes.flatMap((r, i) => r.dests.filter((d) => d.weight > 0).length > 1 ? [`spec.routes[${i}] (${r.name})`] : []);
+  const messages: string[] = [];
+  if (hits.length) {
+    messages.push(`${hits.join("; ")}: the destination is chosen once per connection by its first request, and clients ` +
       `send every call of a service over one connection, so later calls follow the first one's route (counted as route_mismatch). ` +
-      `Attributes that stay the same for a connection (${[...CONNECTION_STABLE_KEYS].join(", ")}) route exactly`,
-  };
+      `Attributes that stay the same for a connection (${[...CONNECTION_STABLE_KEYS].join(", ")}) route exactly`);
+  }
+  if (split.length) {
+    messages.push(`${split.join("; ")} split${split.length === 1 ? "s" : ""} by weight per connection, not per request: ` +
+      `each connection draws its destination once, so the split holds over many connections, and a client that sends every call over one connection sends them all to one destination`);
+  }
+  if (!messages.length) return undefined;
+  return { type: "PerConnectionRouting", reason: hits.length ? "RoutesOnPerRequestAttribute" : "WeightsPerConnection", message: messages.join("; ") };
 }
 
 export function conditionsFor(mr: KubeObject, checked: Pick<Checked, "issues" | "notes">, extra: Note[] = []): Condition[] {
