@@ -119,3 +119,21 @@ test("admission policy and controller agree on port names; RBAC writes only what
   const dep = all.find(({ o }) => o.kind === "Deployment")!.o;
   assert.equal(dep.spec.replicas, 2);
 });
+
+test("render's copy of the CRD schemas (controller/src/model/crd-schemas.gen.ts) is current: npm run gen:crd-schemas", async () => {
+  // @ts-ignore: a plain .mjs script
+  const { generated } = await import("../../scripts/gen-crd-schemas.mjs");
+  assert.equal(readFileSync(new URL("../../controller/src/model/crd-schemas.gen.ts", import.meta.url), "utf8"), generated(),
+    "manifests/crds changed: run npm run gen:crd-schemas and commit the result");
+});
+
+test("manifests/aeraki-helm is manifests/ with the ApplicationProtocol CRD Namespaced (Aeraki's Helm scope), nothing else", () => {
+  const kust = (d: string) => docs(join(MANIFESTS, d, "kustomization.yaml"))[0];
+  assert.deepEqual(kust("").resources, ["crds", "policy", "controller"]);
+  assert.deepEqual(kust("aeraki-helm").resources, ["../crds-namespaced", "../policy", "../controller"]);
+  const ns = kust("crds-namespaced");
+  assert.deepEqual(ns.resources, ["../crds"]);
+  assert.deepEqual(ns.patches.map((p: any) => [p.target.name, p.patch.replace(/\s+/g, " ")]),
+    [["applicationprotocols.metaprotocol.aeraki.io", "- op: replace path: /spec/scope value: Namespaced"]]);
+  assert.equal(crds.find((c) => c.spec.names.kind === "ApplicationProtocol").spec.scope, "Cluster");
+});
