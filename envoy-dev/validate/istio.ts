@@ -1,26 +1,18 @@
 // Validation of hand-written Istio resources (istio/ samples, the controller's output):
-// 1. the CRD schema, through @kubernetes-models/istio's compiled validators;
-// 2. unknown fields, which those validators let through but the API server refuses
-//    (kubectl's strict field validation): found by walking the models' TypeScript types;
-// 3. EnvoyFilter patch values, against Envoy's protos (index.ts), as MERGE fragments.
-import { createRequire } from "node:module";
-import ts from "typescript";
-import { WasmPlugin } from "@kubernetes-models/istio/extensions.istio.io/v1alpha1";
-import { DestinationRule, ServiceEntry } from "@kubernetes-models/istio/networking.istio.io/v1";
-import { EnvoyFilter } from "@kubernetes-models/istio/networking.istio.io/v1alpha3";
+// 1. Istio's own CRD schemas (istio-crds.json, from the istio.io/istio module of every release
+//    the mesh suite pins: npm run gen:istio-crds / check:istio-crds), applied as the API server
+//    applies them (controller/src/model/schema.ts): types, enums, bounds, oneOf, and unknown
+//    fields, which kubectl's default strict validation refuses. An object must be valid in every
+//    pinned release that has its kind. CEL rules (x-kubernetes-validations) are left to the real
+//    API server and istioctl validate in tests/mesh;
+// 2. EnvoyFilter patch values, against Envoy's protos (index.ts), as MERGE fragments.
+import { readFileSync } from "node:fs";
+import { applyObjectSchema, type Schema, type SchemaIssue } from "../../controller/src/model/schema.ts";
 import { lookupMessage } from "./proto-root.ts";
 import { validateMessageValue } from "./json-mapping.ts";
 
-const require = createRequire(import.meta.url);
-
-interface Model { validate(): void }
-interface Kind { make: (o: any) => Model; dts: string; iface: string }
-const KINDS: Record<string, Kind> = {
-  "extensions.istio.io/v1alpha1/WasmPlugin": { make: (o) => new WasmPlugin(o), dts: "extensions.istio.io/v1alpha1/WasmPlugin.d.ts", iface: "IWasmPlugin" },
-  "networking.istio.io/v1alpha3/EnvoyFilter": { make: (o) => new EnvoyFilter(o), dts: "networking.istio.io/v1alpha3/EnvoyFilter.d.ts", iface: "IEnvoyFilter" },
-  "networking.istio.io/v1/DestinationRule": { make: (o) => new DestinationRule(o), dts: "networking.istio.io/v1/DestinationRule.d.ts", iface: "IDestinationRule" },
-  "networking.istio.io/v1/ServiceEntry": { make: (o) => new ServiceEntry(o), dts: "networking.istio.io/v1/ServiceEntry.d.ts", iface: "IServiceEntry" },
-};
+interface IstioCrd { group: string; kind: string; versions: string[]; schema: Schema }
+const CRDS: Record<string, IstioCrd[]> = JSON.parse(readFileSync(new URL("./istio-crds.json", import.meta.url), "utf8"));
 
 // EnvoyFilter applyTo -> the Envoy message its patch value is.
 const PATCH_TYPES: Record<string, string> = {
@@ -36,27 +28,30 @@ const PATCH_TYPES: Record<string, string> = {
   EXTENSION_CONFIG: "envoy.config.core.v3.TypedExtensionConfig",
 };
 
-const jsonPath = (ajvPath: string) =>
-  ajvPath.replace(/^\/?(data)?\/?/, "").split("/").filter(Boolean)
-    .map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i ? `.${s}` : s)).join("");
-
 /** Validates one Istio resource; errors start with "<Kind>/<name> <path>: ". */
 export function validateIstioResource(obj: any): string[] {
-  const key = `${obj?.apiVersion}/${obj?.kind}`;
-  const kind = KINDS[key];
+  const [group, version] = String(obj?.apiVersion ?? "").split("/");
   const who = `${obj?.kind ?? "?"}/${obj?.metadata?.name ?? "?"}`;
-  if (!kind) return [`${who} <root>: unsupported apiVersion/kind ${key}`];
-  const errors: string[] = [];
-  try {
-    kind.make(obj).validate();
-  } catch (e: any) {
-    const list: any[] = e?.errors ?? [];
-    if (list.length) for (const x of list) errors.push(`${who} ${jsonPath(x.instancePath ?? "") || "<root>"}: ${x.message}`);
-    else errors.push(`${who} ${e.message}`);
+  const releases = Object.entries(CRDS).flatMap(([release, crds]) => {
+    const crd = crds.find((c) => c.group === group && c.kind === obj?.kind && c.versions.includes(version));
+    return crd ? [{ release, crd }] : [];
+  });
+  if (!releases.length) return [`${who} <root>: unsupported apiVersion/kind ${obj?.apiVersion}/${obj?.kind}`];
+  const errors = new Set<string>();
+  for (const { release, crd } of releases) {
+    const issues: SchemaIssue[] = [];
+    applyObjectSchema(crd.schema, structuredClone(obj), issues);
+    const only = releases.length > 1 && !releasesAgree(releases, issues, obj) ? ` (Istio ${release})` : "";
+    for (const i of issues) errors.add(`${who} ${i.path}: ${i.message}${only}`);
   }
-  for (const u of unknownFields(kind, obj)) errors.push(`${who} ${u}`);
-  if (obj.kind === "EnvoyFilter") for (const p of validateEnvoyFilterPatches(obj)) errors.push(`${who} ${p}`);
-  return errors;
+  if (obj.kind === "EnvoyFilter") for (const p of validateEnvoyFilterPatches(obj)) errors.add(`${who} ${p}`);
+  return [...errors];
+}
+
+/** Whether every release says the same about obj (then no release is named in the messages). */
+function releasesAgree(releases: Array<{ crd: IstioCrd }>, issues: SchemaIssue[], obj: any): boolean {
+  const text = (list: SchemaIssue[]) => list.map((i) => `${i.path} ${i.message}`).join("\n");
+  return releases.every(({ crd }) => { const l: SchemaIssue[] = []; applyObjectSchema(crd.schema, structuredClone(obj), l); return text(l) === text(issues); });
 }
 
 /** Each configPatches[i].patch.value checked as the Envoy message its applyTo names. */
@@ -72,42 +67,5 @@ export function validateEnvoyFilterPatches(envoyFilter: any): string[] {
       out.push(e.startsWith("<root>") ? at + e.slice(6) : `${at}.${e}`);
     }
   });
-  return out;
-}
-
-let program: ts.Program | undefined;
-function interfaceType(kind: Kind): { checker: ts.TypeChecker; type: ts.Type } {
-  const base = require.resolve("@kubernetes-models/istio/package.json").replace(/package\.json$/, "");
-  const file = base + kind.dts;
-  program ??= ts.createProgram(Object.values(KINDS).map((k) => base + k.dts), { noEmit: true, skipLibCheck: true, types: [], lib: ["lib.es5.d.ts"] });
-  const checker = program.getTypeChecker();
-  const sf = program.getSourceFile(file)!;
-  const moduleSymbol = checker.getSymbolAtLocation(sf);
-  const sym = moduleSymbol && checker.getExportsOfModule(moduleSymbol).find((s) => s.name === kind.iface);
-  if (!sym) throw new Error(`istio validation: ${kind.iface} not found in ${file}`);
-  return { checker, type: checker.getDeclaredTypeOfSymbol(sym) };
-}
-
-function unknownFields(kind: Kind, obj: unknown): string[] {
-  const { checker, type } = interfaceType(kind);
-  const out: string[] = [];
-  const walk = (t: ts.Type, v: unknown, path: string) => {
-    t = checker.getNonNullableType(t);
-    if (Array.isArray(v)) {
-      if (checker.isArrayType(t)) v.forEach((x, i) => walk(checker.getTypeArguments(t as ts.TypeReference)[0], x, `${path}[${i}]`));
-      return;
-    }
-    if (typeof v !== "object" || v === null) return;
-    const candidates = t.isUnion() ? t.types : [t];
-    const props = candidates.flatMap((c) => checker.getPropertiesOfType(c));
-    const freeForm = !props.length || candidates.some((c) => c.getStringIndexType());
-    for (const [k, x] of Object.entries(v)) {
-      const p = path ? `${path}.${k}` : k;
-      const prop = props.find((s) => s.name === k);
-      if (prop) walk(checker.getTypeOfSymbol(prop), x, p);
-      else if (!freeForm) out.push(`${p}: unknown field "${k}"`);
-    }
-  };
-  walk(type, obj, "");
   return out;
 }

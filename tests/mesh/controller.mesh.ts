@@ -72,7 +72,7 @@ describe("mesh: controller on a real kube-apiserver", { timeout: 900_000 }, () =
       const e = await deny(metaRouter([{ name: "split", route: [dest("v1", 50), dest("v2", 40)] }], "bad-weights"));
       return /denied request/.test(e) ? e : undefined;
     }, 60_000, 1000);
-    assert.match(weights, /ValidatingAdmissionPolicy 'metaprotocol-wasm.aeraki.io'.*weights must add up to 100/);
+    assert.match(weights, /ValidatingAdmissionPolicy 'metaprotocol-wasm.aeraki.io'.*the weights of several destinations must add up to 100/);
     const matchers = await deny(metaRouter([{ name: "m", match: { attributes: { method: { exact: "sayHello", prefix: "say" } } }, route: [dest("v1")] }], "bad-matchers"));
     assert.match(matchers, /each attribute takes at most one of exact, prefix, regex/);
     const port = await deny(JSON.stringify({ apiVersion: "v1", kind: "Service", metadata: { name: "bad-port", namespace: NS },
