@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { loadObjects } from "../../controller/src/render.js";
 import { translate, type Translation } from "../../controller/src/translate/index.js";
-import { key, type KubeObject } from "../../controller/src/model/types.js";
+import { key, type KubeObject, type Settings } from "../../controller/src/model/types.js";
 
 export const FIXTURES = new URL("../fixtures/controller/", import.meta.url).pathname;
 
@@ -19,9 +19,11 @@ export function yamlDocs(text: string): any[] {
 }
 
 /** Translates a case; previous.yaml holds the last good MetaRouters, applied.yaml the cluster's objects. */
-export function translateCase(name: string, opts: { reverse?: boolean } = {}): Translation {
+export function translateCase(name: string, opts: { reverse?: boolean; settings?: Partial<Settings> } = {}): Translation {
   const dir = join(FIXTURES, name);
-  const { observed, settings } = loadObjects([{ name: "input.yaml", text: readFileSync(join(dir, "input.yaml"), "utf8") }]);
+  const loaded = loadObjects([{ name: "input.yaml", text: readFileSync(join(dir, "input.yaml"), "utf8") }]);
+  const observed = loaded.observed;
+  const settings = { ...loaded.settings, ...opts.settings };
   if (opts.reverse) for (const list of Object.values(observed)) list.reverse();
   const prev = new Map<string, KubeObject>();
   if (existsSync(join(dir, "previous.yaml"))) for (const o of yamlDocs(readFileSync(join(dir, "previous.yaml"), "utf8"))) prev.set(key(o), o);

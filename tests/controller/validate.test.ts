@@ -21,6 +21,18 @@ test("every generated object passes Istio's schema with no unknown fields", () =
   assert.deepEqual(errors, []);
 });
 
+test("with extensionKind TrafficExtension every generated object passes Istio 1.30's schema too", () => {
+  const errors = cases().flatMap((c) => {
+    const t = translateCase(c, { settings: { extensionKind: "TrafficExtension" } });
+    assert.ok(t.objects.every((o) => o.kind !== "WasmPlugin"), c);
+    return t.objects.flatMap((o) => validateIstioResource(o).map((e) => `${c}: ${e}`));
+  });
+  assert.deepEqual(errors, []);
+  const broken = { ...translateCase("dubbo-demo", { settings: { extensionKind: "TrafficExtension" } }).objects.find((o) => o.kind === "TrafficExtension")! };
+  broken.spec = { ...broken.spec, wasm: { ...broken.spec.wasm, pluginConfigg: {} } };
+  assert.ok(validateIstioResource(broken).some((e) => /spec\.wasm\.pluginConfigg: unknown field/.test(e)), "the check can fail");
+});
+
 test("the tcp_proxy patch is a valid TcpProxy fragment per Envoy's protos", () => {
   for (const { c, o } of all.filter(({ o }) => o.kind === "EnvoyFilter")) {
     const { "@type": type, ...value } = o.spec.configPatches[0].patch.value.typed_config;

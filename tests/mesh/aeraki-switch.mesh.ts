@@ -120,11 +120,11 @@ for (const install of ["helm", "kubectl"] as const) {
       ]);
       await until("the Thrift outbound WasmPlugin", async () => (await cluster.kubectl(["get", "wasmplugin", "metaprotocol-thrift-9090-outbound", "-n", "istio-system"])).code === 0, 60_000, 500, controller.proc);
       for (const [ns, name] of [["meta-dubbo", "orders-route"], ["meta-dubbo", "stock-route"], ["meta-thrift", "greeter-route"]]) {
-        const mr = await until(`${ns}/${name} status`, async () => {
+        const mr: any = await until(`${ns}/${name} status`, async () => {
           const o = await cluster.getJson(["get", "metarouter", name, "-n", ns]);
           return o.status?.conditions?.length ? o : undefined;
         }, 60_000, 500, controller.proc);
-        const cond = Object.fromEntries(mr.status.conditions.map((c: any) => [c.type, c.status]));
+        const cond: Record<string, string> = Object.fromEntries(mr.status.conditions.map((c: any) => [c.type, c.status]));
         assert.equal(cond.Accepted, "True", show(mr.status));
         assert.equal(cond.ResolvedRefs, "True", show(mr.status));
         assert.equal(mr.metadata.uid, before_.get(`MetaRouter/${ns}/${name}`).uid);
