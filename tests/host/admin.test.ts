@@ -21,16 +21,21 @@ async function get(port: number, path: string): Promise<{ status: number; body: 
 
 const CLUSTER = "outbound|20880|v1|demo.svc.cluster.local";
 
-/** The same traffic in a fresh proxy: three data callbacks (1 byte, 2 bytes, the FIN). */
+/**
+ * The same traffic in a fresh proxy: three data callbacks (1 byte, 2 bytes, the FIN). Every step
+ * waits for the event it needs (the echo, the log line, the stat), never for a time; the deadlines
+ * only stop a hang, and are long because a loaded machine (CI, shared cores) is slow, not wrong.
+ */
+const PATIENCE_MS = 60_000;
 async function scene(kind: ProxyKind): Promise<Proxy> {
   const p = await proxyWith(kind, yamlFor({ wasm: "probe.wasm", config: "tick lifecycle", cluster: CLUSTER }, { [CLUSTER]: [up.port] }, 0, 100));
   const c = await client(p.listeners.probe.port);
-  c.send("a"); await c.waitFor((b) => b.length >= 1);
-  c.send("bb"); await c.waitFor((b) => b.length >= 3);
+  c.send("a"); await c.waitFor((b) => b.length >= 1, PATIENCE_MS);
+  c.send("bb"); await c.waitFor((b) => b.length >= 3, PATIENCE_MS); // so "bb" cannot join "a" or the FIN in one read
   c.socket.end(); // FIN: Envoy delivers end_stream as a third, empty on_downstream_data
-  await waitLog(p, "probe: on_log");
-  await p.waitForStat("probe_ticks", (v) => v >= 2);
-  await p.waitForStat("probe_data_size_count", (v) => v >= 3); // after a stats flush
+  await waitLog(p, "probe: on_log", PATIENCE_MS);
+  await p.waitForStat("probe_ticks", (v) => v >= 2, PATIENCE_MS);
+  await p.waitForStat("probe_data_size_count", (v) => v >= 3, PATIENCE_MS); // after a stats flush
   return p;
 }
 
