@@ -20,6 +20,8 @@ export class ConnTelemetry {
   private inFlight: Map<u64, RequestRecord> = new Map<u64, RequestRecord>();
   private pool: RequestRecord[] = [];
   private known: bool = false;
+  /** tcp_proxy's own cluster (xds.cluster_name), for connections the module did not bind. */
+  private tcpCluster: string = "";
   private ending: Ending = new Ending();
 
   constructor(private t: RootTelemetry) {
@@ -105,7 +107,8 @@ export class ConnTelemetry {
   private finish(r: RequestRecord, outcome: Outcome, responseSize: i32, nowNs: u64, cluster: string): void {
     const t = this.t;
     const e = this.ending;
-    e.outcome = outcome; e.endNs = nowNs; e.responseSize = responseSize; e.cluster = cluster;
+    e.outcome = outcome; e.endNs = nowNs; e.responseSize = responseSize;
+    e.cluster = cluster.length > 0 ? cluster : this.upstreamCluster(outcome);
     e.route = t.routeName(r.routeSlot);
     const lat = t.latency;
     if (lat != null && (outcome == Outcome.Ok || outcome == Outcome.Error)) lat.record(r.routeSlot, r.methodSlot, (nowNs - r.startNs) / 1000);
@@ -121,6 +124,14 @@ export class ConnTelemetry {
     }
     r.service = null; r.method = null;
     if (this.pool.length < POOL) this.pool.push(r);
+  }
+
+  /** The cluster tcp_proxy picked, read once it has one (after the first request went upstream). */
+  private upstreamCluster(outcome: Outcome): string {
+    if (this.tcpCluster.length > 0 || outcome == Outcome.LocalReply) return this.tcpCluster;
+    const c = getPropertyString("xds.cluster_name");
+    if (c != null) this.tcpCluster = c;
+    return this.tcpCluster;
   }
 
   /** Read once per connection, in its first data callback (properties of a closing connection may be gone). */
