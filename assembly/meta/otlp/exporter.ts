@@ -86,8 +86,9 @@ export class OtlpBatch extends GrpcWaiter {
     const n = this.inFlightCount;
     this.inFlight = 0; this.inFlightCount = 0;
     let rejected: i64 = 0;
-    // Export*ServiceResponse{1: partial_success{1: rejected count, 2: error_message}}
-    if (size > 0 && readGrpcResponse(size, this.slice)) {
+    // Export*ServiceResponse{1: partial_success{1: rejected count, 2: error_message}}; a count
+    // needs at least 4 bytes (the collector answers 2 when all went in: no read then).
+    if (size >= 4 && readGrpcResponse(size, this.slice)) {
       if (readVarintField(this.slice.ptr, this.slice.len, 1, 0) == LEN_FOUND) {
         rejected = <i64>readVarintField(lastLenAt, lastLen, 1, 0);
       }
