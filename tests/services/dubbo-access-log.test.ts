@@ -11,7 +11,7 @@ import { startDubboProvider, type DubboProvider } from "../../envoy-dev/apps/dub
 import { RawDubboConnection } from "../../envoy-dev/apps/dubbo/raw-connection.ts";
 import { encodeRequest } from "../../envoy-dev/apps/dubbo/codec.ts";
 import { DEMO_SERVICE } from "../../envoy-dev/apps/dubbo/demo-service.ts";
-import { startSidecar, type Sidecar } from "./sidecar-support.ts";
+import { startSidecar, type Sidecar } from "../support/sidecar.ts";
 import { sleep } from "../host/helpers.ts";
 
 const SERVICE = "dubbo-demo.default.svc.cluster.local";

@@ -15,7 +15,7 @@ import { RawDubboConnection } from "../../envoy-dev/apps/dubbo/raw-connection.ts
 import { encodeRequest } from "../../envoy-dev/apps/dubbo/codec.ts";
 import { DubboConsumer } from "../../envoy-dev/apps/dubbo/consumer-client.ts";
 import { DEMO_SERVICE } from "../../envoy-dev/apps/dubbo/demo-service.ts";
-import { startSidecar, counterAtLeast, type Sidecar } from "./sidecar-support.ts";
+import { startSidecar, counterAtLeast, type Sidecar } from "../support/sidecar.ts";
 import { startHoldServer } from "./grpc-hold-server.ts";
 import { client, sleep } from "../host/helpers.ts";
 

@@ -12,7 +12,7 @@ import { startDubboProvider, type DubboProvider } from "../../envoy-dev/apps/dub
 import { RawDubboConnection } from "../../envoy-dev/apps/dubbo/raw-connection.ts";
 import { encodeRequest } from "../../envoy-dev/apps/dubbo/codec.ts";
 import { DEMO_SERVICE } from "../../envoy-dev/apps/dubbo/demo-service.ts";
-import { startSidecar, counterAtLeast, type Sidecar } from "./sidecar-support.ts";
+import { startSidecar, counterAtLeast, type Sidecar } from "../support/sidecar.ts";
 import { appTracing, SpanKind, type AppTracing } from "./otel-app.ts";
 import { sleep } from "../host/helpers.ts";
 

@@ -9,7 +9,7 @@ import { eachProxy, test } from "../support/proxies.ts";
 import { startCollector, type Collector } from "../../envoy-dev/services/collector.ts";
 import { startThriftServer, type ThriftServer } from "../../envoy-dev/apps/thrift-server.ts";
 import { connectGreeter } from "../../envoy-dev/apps/thrift-client.ts";
-import { startSidecar, counterAtLeast, type Sidecar } from "./sidecar-support.ts";
+import { startSidecar, counterAtLeast, type Sidecar } from "../support/sidecar.ts";
 
 let collector: Collector;
 before(async () => { collector = await startCollector(); }, { timeout: 1_800_000 });
