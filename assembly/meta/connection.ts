@@ -171,7 +171,8 @@ export class MetaConnection extends NetworkContext {
     if (eos) { if (paused) gate!.eos = true; else this.onClientEnd(loop); }
     this.root.endCallback();
     if (this.closing) closeStream(StreamType.Downstream);
-    if (paused) return Action.Pause;
+    // Paused: this read's checks go to the rate limit service (or were decided at once).
+    if (gate != null && gate.paused) return gate.afterRead() ? Action.Continue : Action.Pause;
     // Until a request has bound the cluster, tcp_proxy must not see bytes (it would connect).
     return this.bound || forwards || !this.root.needsBinding ? Action.Continue : Action.Pause;
   }
@@ -527,6 +528,9 @@ export class MetaConnection extends NetworkContext {
   }
 
   get isClosing(): bool { return this.closing; }
+
+  /** The end of a callback that was not a data callback (the clock is read anew next time). */
+  endCallback(): void { this.root.endCallback(); }
 
   onDownstreamClose(peer: u32): void {
     // Envoy does not cancel a callout when its connection closes: its answer would find nobody.

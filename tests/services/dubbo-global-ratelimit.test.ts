@@ -114,7 +114,7 @@ eachProxy("dubbo: global rate limit with envoyproxy/ratelimit + Redis", (kind) =
     assert.deepEqual(s.proxy.vmFailures(), []);
   });
 
-  test("more checks than go out at once (16 per connection) or are held (256): all pipelined requests are answered, in order", async () => {
+  test("1000 pipelined requests, more than are held at once (256): all are checked and answered, in order", async () => {
     const s = await sidecar({ descriptors: [{ property: "x-bulk", descriptorKey: "bulk" }] });
     const b = tenant(kind);
     const raw = await RawDubboConnection.connect(s.port);
@@ -209,7 +209,7 @@ eachProxy("dubbo: global rate limit with envoyproxy/ratelimit + Redis", (kind) =
     } finally { await hold.close(); }
   });
 
-  test("frames arriving while paused are checked at once, in parallel; a frame split across reads waits for its end", async () => {
+  test("frames arriving while paused are checked at once, each read its own call; a frame split across reads waits for its end", async () => {
     const hold = await startHoldServer();
     try {
       const s = await sidecar({ descriptors: [{ property: "method", descriptorKey: "method" }] }, { rls: hold.port });
@@ -248,18 +248,25 @@ eachProxy("dubbo: global rate limit with envoyproxy/ratelimit + Redis", (kind) =
       const first = Array.from({ length: 300 }, (_, i) => i + 1), later = [301, 302, 303, 304, 305];
       const answers = [...first, ...later].map((i) => raw.response(BigInt(i)));
       raw.write(Buffer.concat(first.map(frame)));
-      await hold.waitForCalls(16);
-      await sleep(200);
-      assert.equal(hold.calls.length, 16, "16 checks in flight per connection");
+      await hold.waitForCalls(1);
+      await sleep(300);
+      assert.ok(hold.calls.length <= 4, `${hold.calls.length} calls in flight: at most 4 per connection`);
+      for (const c of hold.calls) assert.ok(descriptorsOf(c.body).length <= 64, "at most 64 requests per call");
       raw.write(Buffer.concat(later.map(frame)));
       await sleep(200);
-      // Answer everything as it comes: 305 checks in all, the last five only after the held ones drained.
-      let answered = 0;
-      while (answered < 305) {
+      // Answer everything as it comes, OK for every descriptor.
+      let answered = 0, asked = 0;
+      while (asked < 305) {
         const calls = await hold.waitForCalls(answered + 1, 5000);
-        for (; answered < calls.length; answered++) calls[answered].reply(Buffer.from([0x08, 0x01]));
+        for (; answered < calls.length; answered++) {
+          const n = descriptorsOf(calls[answered].body).length;
+          asked += n;
+          calls[answered].reply(rlsResponse(Array(n).fill(1)));
+        }
         await sleep(5);
       }
+      assert.equal(asked, 305);
+      assert.ok(answered < 305 / 4, `${answered} calls for 305 requests: their checks are batched`);
       assert.ok((await Promise.all(answers)).every((a) => a.status === STATUS_OK));
       const seen = provider.calls.filter((c) => String(c.args[0]).startsWith("cap-")).map((c) => Number(String(c.args[0]).slice(4)));
       assert.deepEqual(seen, [...first, ...later]);
@@ -267,4 +274,51 @@ eachProxy("dubbo: global rate limit with envoyproxy/ratelimit + Redis", (kind) =
       assert.deepEqual(s.proxy.vmFailures(), []);
     } finally { await hold.close(); }
   });
+
+  test("requests of one read share a call; each gets its own verdict from the status of its descriptors", async () => {
+    const hold = await startHoldServer();
+    try {
+      const s = await sidecar({ descriptors: [{ property: "method", descriptorKey: "method" }, { property: "x-tenant", descriptorKey: "tenant" }] }, { rls: hold.port });
+      const raw = await RawDubboConnection.connect(s.port);
+      const ids = [1, 2, 3, 4, 5];
+      const answers = ids.map((i) => raw.response(BigInt(i)));
+      // Request 3 has no x-tenant attachment: one descriptor instead of two.
+      raw.write(Buffer.concat(ids.map((i) => encodeRequest({ id: BigInt(i), path: DEMO_SERVICE, method: "echo", args: [`b-${i}`], attachments: i === 3 ? {} : { "x-tenant": `t${i}` } }))));
+      const [call] = await hold.waitForCalls(1);
+      await sleep(100);
+      assert.equal(hold.calls.length, 1, "one call for the five requests");
+      assert.deepEqual(descriptorsOf(call.body), [
+        "method=echo", "tenant=t1", "method=echo", "tenant=t2", "method=echo", "method=echo", "tenant=t4", "method=echo", "tenant=t5",
+      ]);
+      // Over the limit: request 2 (its tenant descriptor) and request 5 (its method descriptor).
+      call.reply(rlsResponse([1, 1, 1, 2, 1, 1, 1, 2, 1], 2));
+      assert.deepEqual((await Promise.all(answers)).map((a) => a.status), [STATUS_OK, STATUS_THREADPOOL_EXHAUSTED, STATUS_OK, STATUS_OK, STATUS_THREADPOOL_EXHAUSTED]);
+      assert.deepEqual(provider.calls.filter((c) => String(c.args[0]).startsWith("b-")).map((c) => c.args[0]), ["b-1", "b-3", "b-4"]);
+      await raw.close();
+    } finally { await hold.close(); }
+  });
 });
+
+/** RateLimitResponse{overall_code, statuses: [{code}...]} as the service encodes it. */
+function rlsResponse(codes: number[], overall = 1): Buffer {
+  return Buffer.from([0x08, overall, ...codes.flatMap((c) => [0x12, 0x02, 0x08, c])]);
+}
+
+/** "key=value" of each descriptor of a RateLimitRequest (protobuf read by hand: two levels). */
+function descriptorsOf(body: Buffer): string[] {
+  const fields = (b: Buffer): [number, Buffer][] => {
+    const out: [number, Buffer][] = [];
+    let p = 0;
+    const varint = () => { let v = 0, s = 0; for (;;) { const x = b[p++]; v += (x & 0x7f) * 2 ** s; s += 7; if (!(x & 0x80)) return v; } };
+    while (p < b.length) {
+      const key = varint(), f = Math.floor(key / 8), w = key % 8;
+      if (w === 0) { varint(); continue; }
+      const n = varint();
+      out.push([f, b.subarray(p, p + n)]);
+      p += n;
+    }
+    return out;
+  };
+  return fields(body).filter(([f]) => f === 2).map(([, d]) => fields(d).filter(([f]) => f === 1)
+    .map(([, e]) => { const kv = fields(e); return `${kv.find(([f]) => f === 1)![1]}=${kv.find(([f]) => f === 2)![1]}`; }).join(","));
+}

@@ -5,10 +5,12 @@
 // A later proxy_continue_stream hands EVERY held byte to tcp_proxy without calling the filter
 // again, so nothing in the buffer may be undecided when the connection goes on. Hence:
 // - the held frame and everything behind it stay in Envoy's buffer (whose limit then stops the
-//   client: backpressure); while paused each read is scanned from where the last one stopped,
-//   and newly complete frames that need a check get theirs at once, up to MAX_IN_FLIGHT per
-//   connection (MAX_HELD_CHECKS held at most, then reading stops until answers come);
+//   client: backpressure); while paused each read is scanned from where the last one stopped;
 // - the frames are described by pieces (bytes kept as they are, bytes of our own, checks);
+// - at the end of each read the checks it produced are sent: one ShouldRateLimit call carries
+//   the descriptors of up to MAX_BATCH requests of the same rule (the service answers a status
+//   per descriptor; a call costs Envoy much more than a descriptor), at most MAX_CALLS calls in
+//   flight per connection, MAX_HELD_CHECKS held at most (then reading stops until answers come);
 // - when every check has its verdict, the buffer is rewritten once (allowed requests as they
 //   would have gone, denied ones replaced by the probe whose answer becomes the over-limit
 //   reply), the incomplete tail moves into module memory, and the connection continues.
@@ -24,12 +26,14 @@ import { GlobalRateLimitConfig } from "../config/global-ratelimit";
 import { Route } from "../config";
 import { Counters } from "../counters";
 import { RequestRecord } from "../telemetry/record";
-import { CODE_OVER_LIMIT, RLS_METHOD, RLS_SERVICE, encodeRateLimitRequest, overallCode } from "./rls";
+import { CODE_OVER_LIMIT, RLS_METHOD, RLS_SERVICE, beginRequest, encodeDescriptors, readResponse } from "./rls";
 import { HeldLoop } from "./held-loop";
 import { MetaConnection } from "../connection";
 
-/** Checks issued at once per connection; the rest wait for earlier answers. */
-export const MAX_IN_FLIGHT = 16;
+/** Calls in flight per connection; further checks wait for an answer. */
+export const MAX_CALLS = 4;
+/** Requests asked in one call. */
+export const MAX_BATCH = 64;
 /** Checks held per connection; beyond this the held bytes are not read until answers come. */
 export const MAX_HELD_CHECKS = 256;
 
@@ -39,16 +43,17 @@ export const RL_OK = 1;
 export const RL_OVER_LIMIT = 2;
 export const RL_ERROR = 3;
 export const RL_FAILURE_MODE_ALLOWED = 4;
+export const RL_CALLS = 5;
 export const RL_COUNTER_NAMES: string[] = [
   "global_ratelimit.total", "global_ratelimit.ok", "global_ratelimit.over_limit", "global_ratelimit.error",
-  "global_ratelimit.failure_mode_allowed",
+  "global_ratelimit.failure_mode_allowed", "global_ratelimit.calls",
 ];
 
 const PENDING = 0;
 const ALLOWED = 1;
 const DENIED = 2;
 
-/** The rate limit service client of one rule: its target and request encoding scratch. */
+/** The rate limit service client of one rule. */
 export class RateLimitTarget {
   target: GrpcTarget;
   constructor(public rule: GlobalRateLimitConfig) {
@@ -57,10 +62,8 @@ export class RateLimitTarget {
 }
 
 /** One request waiting for (or holding) a verdict. Both outcomes are prepared when it is held. */
-export class Check extends GrpcWaiter {
+export class Check {
   state: i32 = PENDING;
-  token: u32 = 0;
-  issued: bool = false;
   /** Where the frame lies in Envoy's buffer (pieces refer to it). */
   off: i32 = 0;
   len: i32 = 0;
@@ -73,28 +76,53 @@ export class Check extends GrpcWaiter {
   probe: ByteBuf = new ByteBuf();
   hasProbe: bool = false;
   md: Metadata;
-  request: ByteBuf = new ByteBuf();
+  /** This request's descriptors (RateLimitRequest field 2 entries) and how many. */
+  descriptors: ByteBuf = new ByteBuf();
+  ndesc: i32 = 0;
   route: Route | null = null;
   methodSlot: i32 = -1;
   rec: RequestRecord | null = null;
   failed: bool = false;
 
-  constructor(public gate: GlobalGate, public rule: RateLimitTarget, md: Metadata) {
-    super();
+  constructor(public rule: RateLimitTarget, md: Metadata) {
     this.md = md.clone();
   }
+}
+
+/** One ShouldRateLimit call carrying the descriptors of several checks. */
+class Batch extends GrpcWaiter {
+  token: u32 = 0;
+  checks: Check[] = [];
+  constructor(public gate: GlobalGate, public rule: RateLimitTarget) { super(); }
 
   onGrpcReceive(token: u32, size: u32): void {
-    const s = this.gate.slice;
-    let code: u64 = 0;
-    if (readGrpcResponse(size, s)) { code = overallCode(s.ptr, s.len); s.free(); }
+    const g = this.gate;
+    const codes = g.codes;
+    let overall: u32 = 0;
+    if (readGrpcResponse(size, g.slice)) { overall = readResponse(g.slice.ptr, g.slice.len, codes); g.slice.free(); }
+    else codes.length = 0;
     this.token = 0;
-    this.gate.verdict(this, code != CODE_OVER_LIMIT, false);
+    // A status per descriptor, in order: a request is over the limit when any of its own is.
+    let total = 0;
+    for (let i = 0; i < this.checks.length; i++) total += unchecked(this.checks[i]).ndesc;
+    const perDescriptor = codes.length == total;
+    let at = 0;
+    for (let i = 0; i < this.checks.length; i++) {
+      const c = unchecked(this.checks[i]);
+      let over = false;
+      if (perDescriptor) { for (let j = 0; j < c.ndesc; j++) if (unchecked(codes[at + j]) == CODE_OVER_LIMIT) over = true; }
+      else over = overall == CODE_OVER_LIMIT; // a service without statuses: its overall answer
+      at += c.ndesc;
+      g.decide(c, !over, false);
+    }
+    g.answered(this);
   }
 
   onGrpcClose(token: u32, code: u32): void {
     this.token = 0;
-    this.gate.verdict(this, !this.rule.rule.denyOnFail, true);
+    const g = this.gate;
+    for (let i = 0; i < this.checks.length; i++) g.decide(unchecked(this.checks[i]), !this.rule.rule.denyOnFail, true);
+    g.answered(this);
   }
 }
 
@@ -114,12 +142,15 @@ export class GlobalGate {
   current: Check | null = null;
   eos: bool = false;
   slice: Slice = new Slice();
+  codes: u32[] = [];
   pieces: Piece[] = [];
   private checks: Check[] = [];
+  private calls: Batch[] = [];
   private unresolved: i32 = 0;
-  private inFlight: i32 = 0;
   private nextIssue: i32 = 0;
-  private releasing: bool = false;
+  /** A verdict is scanning unread held bytes: releasing waits for it. */
+  private scanning: bool = false;
+  private request: ByteBuf = new ByteBuf();
 
   constructor(public conn: MetaConnection, private counters: Counters, private scratch: Scratch) {
     this.loop = new HeldLoop(this, scratch);
@@ -129,14 +160,15 @@ export class GlobalGate {
   get canHoldMore(): bool { return this.unresolved < MAX_HELD_CHECKS; }
 
   /**
-   * A request matched `rule` (called from MetaConnection.onRequest). Returns Verdict.Hold when it
-   * waits for the service; otherwise the request's verdict, already committed (no descriptor
-   * applies, or the call failed at once and denyOnFail decided).
+   * A request matched `rule` (called from MetaConnection.onRequest). Returns Verdict.Hold: it
+   * waits for the service, asked at the end of this read; or, when no descriptor applies (its
+   * attributes are missing), the request goes on at once.
    */
   hold(loop: FrameLoop, md: Metadata, len: i32, rule: RateLimitTarget, route: Route | null, methodSlot: i32, rec: RequestRecord | null): Verdict {
     const conn = this.conn;
-    const c = new Check(this, rule, md);
-    if (!encodeRateLimitRequest(rule.rule, md, c.request)) return conn.forward(loop, md, len, route, methodSlot, rec, true);
+    const c = new Check(rule, md);
+    c.ndesc = encodeDescriptors(rule.rule, md, c.descriptors);
+    if (c.ndesc == 0) return conn.forward(loop, md, len, route, methodSlot, rec, true);
     c.route = route; c.methodSlot = methodSlot; c.rec = rec;
     conn.takeHeld(c.prefix);
     // The allowed outcome, as forward() would make it now, without its side effects.
@@ -150,26 +182,8 @@ export class GlobalGate {
     this.counters.inc(RL_TOTAL);
     this.checks.push(c);
     this.unresolved++;
-    if (this.paused) { this.issue(); this.current = c; return Verdict.Hold; }
-    this.issueOne(c);
-    if (c.state == PENDING) { this.current = c; return Verdict.Hold; }
-    // Decided at once (the call could not be made): no need to pause.
-    this.checks.length = 0;
-    this.unresolved = 0;
-    this.nextIssue = 0;
-    const repl = loop.repl;
-    repl.clear();
-    repl.writeBytes(c.prefix.ptr, c.prefix.len);
-    if (c.state == ALLOWED) {
-      conn.commitForward(c);
-      const a = c.allow;
-      if (a != null) repl.writeBytes(a.ptr, a.len);
-      else if (repl.len == 0) return Verdict.Keep;
-      else repl.writeBytes(loop.src + <usize>loop.pos, len);
-      return Verdict.Replace;
-    }
-    if (conn.commitDeny(c)) repl.writeBytes(c.probe.ptr, c.probe.len);
-    return repl.len > 0 ? Verdict.Replace : Verdict.Drop;
+    this.current = c;
+    return Verdict.Hold;
   }
 
   /**
@@ -221,28 +235,47 @@ export class GlobalGate {
 
   // ---- calls and verdicts ----
 
-  /** Issues waiting checks while there is room in flight. */
+  /**
+   * The end of a read while paused: the new checks are sent. True when they were all decided at
+   * once (the host refused the calls) and the connection was released in this callback, so the
+   * data callback returns CONTINUE.
+   */
+  afterRead(): bool {
+    this.issue();
+    if (this.scanning || this.unresolved > 0 || !this.paused) return false;
+    this.release(false);
+    return true;
+  }
+
+  /** Sends waiting checks, batched by rule, while there is room in flight. */
   private issue(): void {
-    while (this.inFlight < MAX_IN_FLIGHT && this.nextIssue < this.checks.length) {
-      this.issueOne(unchecked(this.checks[this.nextIssue]));
+    while (this.calls.length < MAX_CALLS && this.nextIssue < this.checks.length) {
+      const first = unchecked(this.checks[this.nextIssue]);
+      const b = new Batch(this, first.rule);
+      const req = this.request;
+      beginRequest(first.rule.rule.domain, req);
+      while (this.nextIssue < this.checks.length && b.checks.length < MAX_BATCH) {
+        const c = unchecked(this.checks[this.nextIssue]);
+        if (c.rule !== first.rule) break;
+        req.writeBytes(c.descriptors.ptr, c.descriptors.len);
+        c.descriptors.free();
+        b.checks.push(c);
+        this.nextIssue++;
+      }
+      this.counters.inc(RL_CALLS);
+      const token = grpcCall(first.rule.target, req.ptr, req.len, first.rule.rule.timeoutMs, b);
+      req.clear();
+      if (token == 0) {
+        // Refused by the host (unknown cluster name, no gRPC client): a failure, decided now.
+        for (let i = 0; i < b.checks.length; i++) this.decide(unchecked(b.checks[i]), !first.rule.rule.denyOnFail, true);
+        continue;
+      }
+      b.token = token;
+      this.calls.push(b);
     }
   }
 
-  private issueOne(c: Check): void {
-    this.nextIssue++;
-    c.issued = true;
-    const token = grpcCall(c.rule.target, c.request.ptr, c.request.len, c.rule.rule.timeoutMs, c);
-    c.request.free();
-    if (token == 0) {
-      // Refused by the host (unknown cluster name, no gRPC client): a failure, decided now.
-      this.decide(c, !c.rule.rule.denyOnFail, true);
-      return;
-    }
-    c.token = token;
-    this.inFlight++;
-  }
-
-  private decide(c: Check, allow: bool, failed: bool): void {
+  decide(c: Check, allow: bool, failed: bool): void {
     if (c.state != PENDING) return;
     c.state = allow ? ALLOWED : DENIED;
     c.failed = failed;
@@ -253,24 +286,31 @@ export class GlobalGate {
     } else this.counters.inc(allow ? RL_OK : RL_OVER_LIMIT);
   }
 
-  /** An answer (from the root context): when it was the last one, the connection goes on. */
-  verdict(c: Check, allow: bool, failed: bool): void {
-    this.inFlight--;
-    this.decide(c, allow, failed);
-    if (this.releasing || !this.paused) return;
+  /** A call was answered (on the root context): when it was the last one, the connection goes on. */
+  answered(b: Batch): void {
+    const i = this.calls.indexOf(b);
+    if (i >= 0) this.calls.splice(i, 1);
+    if (this.scanning || !this.paused) return;
     this.issue();
     if (this.unresolved > 0) return;
     // Act on the connection from the root's callback.
     if (setEffectiveContext(this.conn.id) != 0) { this.reset(); return; } // it is gone
-    this.releasing = true;
     // Bytes left unread (MAX_HELD_CHECKS was reached) are scanned now; they may hold more checks.
-    if (this.loop.unread()) this.conn.onDownstreamData(<u32>this.loop.envoySize, this.eos);
-    this.releasing = false;
-    if (this.paused && this.unresolved == 0) this.release();
+    if (this.loop.unread()) {
+      this.scanning = true;
+      this.conn.onDownstreamData(<u32>this.loop.envoySize, this.eos);
+      this.scanning = false;
+      this.issue();
+    }
+    if (this.paused && this.unresolved == 0) this.release(true);
+    this.conn.endCallback();
   }
 
-  /** Every check has its verdict: rewrite the held buffer once and let the connection go on. */
-  private release(): void {
+  /**
+   * Every check has its verdict: rewrite the held buffer once and let the connection go on
+   * (continue_stream from a root callback; inside a data callback the caller returns CONTINUE).
+   */
+  private release(fromRoot: bool): void {
     const conn = this.conn;
     const loop = this.loop;
     const out = this.scratch.out;
@@ -305,19 +345,19 @@ export class GlobalGate {
     this.reset();
     conn.resumed(eos);
     if (conn.isClosing) closeStream(StreamType.Downstream);
-    else continueStream(StreamType.Downstream);
+    else if (fromRoot) continueStream(StreamType.Downstream);
   }
 
   /** Forgets the pause (after release, or when the connection is gone). */
   private reset(): void {
-    for (let i = 0; i < this.checks.length; i++) {
-      const c = unchecked(this.checks[i]);
-      if (c.token != 0) { grpcCancel(c.token); c.token = 0; }
+    for (let i = 0; i < this.calls.length; i++) {
+      const b = unchecked(this.calls[i]);
+      if (b.token != 0) { grpcCancel(b.token); b.token = 0; }
     }
+    this.calls.length = 0;
     this.checks.length = 0;
     this.pieces.length = 0;
     this.unresolved = 0;
-    this.inFlight = 0;
     this.nextIssue = 0;
     this.current = null;
     this.paused = false;

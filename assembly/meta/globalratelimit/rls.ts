@@ -1,43 +1,87 @@
-// The two messages of envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit this module
-// needs: RateLimitRequest{domain = 1, descriptors = 2: RateLimitDescriptor{entries = 1:
-// Entry{key = 1, value = 2}}} and RateLimitResponse.overall_code (field 1: UNKNOWN 0, OK 1,
-// OVER_LIMIT 2).
+// The messages of envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit this module needs:
+// RateLimitRequest{domain = 1, descriptors = 2: RateLimitDescriptor{entries = 1: Entry{key = 1,
+// value = 2}}} and RateLimitResponse{overall_code = 1, statuses = 2: DescriptorStatus{code = 1}}
+// (codes: UNKNOWN 0, OK 1, OVER_LIMIT 2).
+//
+// Several held requests of one connection are asked in one call: their descriptors go in one
+// request, in order, and the service answers a status per descriptor ("a list of
+// DescriptorStatus messages which matches the length of the descriptor list"), so each request
+// gets its own verdict. A call costs Envoy far more than a descriptor does.
 import { ByteBuf } from "../bytes";
 import { Metadata } from "../metadata";
 import { GlobalRateLimitConfig } from "../config/global-ratelimit";
-import { readVarintField, varintSize, writeString, writeTag, writeVarint, WIRE_LEN } from "../otlp/proto";
+import { LEN_FOUND, readVarintField, varintSize, writeString, writeTag, writeVarint, WIRE_LEN } from "../otlp/proto";
 
 export const RLS_SERVICE = "envoy.service.ratelimit.v3.RateLimitService";
 export const RLS_METHOD = "ShouldRateLimit";
-export const CODE_OVER_LIMIT: u64 = 2;
+export const CODE_OVER_LIMIT: u32 = 2;
 
 /**
- * Writes the request for `md` into `out`: one descriptor per configured {property,
- * descriptorKey} whose attribute the request carries (as Envoy drops a descriptor whose header is
- * missing). False when no descriptor applies: then there is nothing to ask and the request passes.
+ * Writes the descriptors of one request into `out` (RateLimitRequest field 2, repeated): one
+ * per configured {property, descriptorKey} whose attribute the request carries, as Envoy drops a
+ * descriptor whose header is missing. Returns how many; 0 means there is nothing to ask.
  */
-export function encodeRateLimitRequest(g: GlobalRateLimitConfig, md: Metadata, out: ByteBuf): bool {
+export function encodeDescriptors(g: GlobalRateLimitConfig, md: Metadata, out: ByteBuf): i32 {
   out.clear();
-  writeString(out, 1, g.domain);
-  let any = false;
+  let n = 0;
   for (let i = 0; i < g.descriptors.length; i++) {
     const d = unchecked(g.descriptors[i]);
     const v = md.getAttribute(d.property);
     if (v == null) continue;
     const value = changetype<string>(v);
-    const k = String.UTF8.byteLength(d.key, false), n = String.UTF8.byteLength(value, false);
-    const entry = 1 + varintSize(<u64>k) + k + 1 + varintSize(<u64>n) + n;
+    const k = String.UTF8.byteLength(d.key, false), vn = String.UTF8.byteLength(value, false);
+    const entry = 1 + varintSize(<u64>k) + k + 1 + varintSize(<u64>vn) + vn;
     const descriptor = 1 + varintSize(<u64>entry) + entry;
     writeTag(out, 2, WIRE_LEN); writeVarint(out, <u64>descriptor);
     writeTag(out, 1, WIRE_LEN); writeVarint(out, <u64>entry);
     writeString(out, 1, d.key);
     writeString(out, 2, value);
-    any = true;
+    n++;
   }
-  return any;
+  return n;
 }
 
-/** RateLimitResponse.overall_code; UNKNOWN (0) when absent. Envoy treats all but OVER_LIMIT as OK. */
-export function overallCode(p: usize, len: i32): u64 {
-  return readVarintField(p, len, 1, 0);
+/** Starts a request: the domain; descriptors are appended after it. */
+export function beginRequest(domain: string, out: ByteBuf): void {
+  out.clear();
+  writeString(out, 1, domain);
+}
+
+/**
+ * Reads RateLimitResponse: returns overall_code, and puts the code of each DescriptorStatus, in
+ * order, into `codes` (cleared first). A malformed message reads as UNKNOWN with no codes.
+ */
+export function readResponse(p: usize, len: i32, codes: u32[]): u32 {
+  codes.length = 0;
+  const end = p + <usize>len;
+  let overall: u32 = 0;
+  while (p < end) {
+    const key = varintAt(p, end); if (pos == 0) return 0; p = pos;
+    const field = <u32>(key >> 3), wire = <u32>(key & 7);
+    if (wire == 0) { const v = varintAt(p, end); if (pos == 0) return 0; p = pos; if (field == 1) overall = <u32>v; continue; }
+    if (wire == 1) { p += 8; continue; }
+    if (wire == 5) { p += 4; continue; }
+    if (wire != WIRE_LEN) return 0;
+    const n = varintAt(p, end); if (pos == 0 || n > <u64>(end - pos)) return 0;
+    p = pos;
+    if (field == 2) {
+      const code = readVarintField(p, <i32>n, 1, 0);
+      codes.push(code == LEN_FOUND ? 0 : <u32>code);
+    }
+    p += <usize>n;
+  }
+  if (p != end) { codes.length = 0; return 0; }
+  return overall;
+}
+
+let pos: usize = 0;
+function varintAt(p: usize, end: usize): u64 {
+  let v: u64 = 0;
+  for (let shift: u64 = 0; shift < 64 && p < end; shift += 7) {
+    const b = <u64>load<u8>(p++);
+    v |= (b & 0x7f) << shift;
+    if ((b & 0x80) == 0) { pos = p; return v; }
+  }
+  pos = 0;
+  return 0;
 }

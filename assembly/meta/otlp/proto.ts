@@ -15,6 +15,7 @@ export function varintSize(v: u64): i32 {
 }
 
 export function writeVarint(b: ByteBuf, v: u64): void {
+  if (v < 0x80) { b.writeU8(<u32>v); return; }
   b.ensure(10);
   let p = b.ptr + <usize>b.len;
   const start = p;
@@ -96,6 +97,32 @@ export function writeAttrBool(b: ByteBuf, field: u32, key: string, value: bool):
   writeUint(b, 2, value ? 1 : 0);
 }
 
+// Attributes whose key (and often value) repeat on every item are encoded once and copied.
+
+/** The encoded `key = 1` part of a KeyValue. */
+export function keyField(key: string): ByteBuf {
+  const b = new ByteBuf();
+  writeString(b, 1, key);
+  return b;
+}
+
+/** A whole KeyValue attribute (tag, length, key, string value), ready to copy into items. */
+export function attrStringBlob(field: u32, key: string, value: string): ByteBuf {
+  const b = new ByteBuf();
+  writeAttrString(b, field, key, value);
+  return b;
+}
+
+/** writeAttrInt with the key already encoded (keyField). */
+export function writeAttrIntKey(b: ByteBuf, field: u32, key: ByteBuf, value: i64): void {
+  const any = 1 + varintSize(<u64>value);
+  writeTag(b, field, WIRE_LEN);
+  writeVarint(b, <u64>(key.len + 1 + varintSize(<u64>any) + any));
+  b.writeBytes(key.ptr, key.len);
+  writeTag(b, 2, WIRE_LEN); writeVarint(b, <u64>any);
+  writeUint(b, 3, <u64>value);
+}
+
 /** A string AnyValue (as a LogRecord body, field 5) whose UTF-8 bytes are in `text`. */
 export function writeAnyString(b: ByteBuf, field: u32, text: ByteBuf): void {
   writeTag(b, field, WIRE_LEN);
@@ -143,3 +170,66 @@ function readVarint(p: usize, end: usize): u64 {
   readPos = 0;
   return 0;
 }
+
+// Pointer writers for the per-request items (spans, log records): the caller reserves an upper
+// bound once (ByteBuf.ensure) and writes without a bounds check per field.
+
+@inline export function putVarint(p: usize, v: u64): usize {
+  while (v >= 0x80) { store<u8>(p++, <u8>((v & 0x7f) | 0x80)); v >>= 7; }
+  store<u8>(p++, <u8>v);
+  return p;
+}
+
+@inline export function putTag(p: usize, field: u32, wire: u32): usize { return putVarint(p, <u64>((field << 3) | wire)); }
+
+@inline export function putBytes(p: usize, src: usize, n: i32): usize { memory.copy(p, src, <usize>n); return p + <usize>n; }
+
+@inline export function putBuf(p: usize, b: ByteBuf): usize { memory.copy(p, b.ptr, <usize>b.len); return p + <usize>b.len; }
+
+/** A string field whose UTF-8 length `n` the caller computed. */
+@inline export function putString(p: usize, field: u32, s: string, n: i32): usize {
+  p = putTag(p, field, WIRE_LEN);
+  p = putVarint(p, <u64>n);
+  String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, p, false);
+  return p + <usize>n;
+}
+
+@inline export function putFixed64(p: usize, field: u32, v: u64): usize {
+  p = putTag(p, field, WIRE_FIXED64);
+  store<u64>(p, v);
+  return p + 8;
+}
+
+/** An id as big-endian bytes (8 or 16). */
+@inline export function putId(p: usize, field: u32, hi: u64, lo: u64, bytes: i32): usize {
+  p = putTag(p, field, WIRE_LEN);
+  store<u8>(p++, <u8>bytes);
+  if (bytes == 16) { store<u64>(p, bswap<u64>(hi)); p += 8; }
+  store<u64>(p, bswap<u64>(lo));
+  return p + 8;
+}
+
+/** A KeyValue with an int value; `key` from keyField. */
+@inline export function putAttrInt(p: usize, field: u32, key: ByteBuf, value: i64): usize {
+  const any = 1 + varintSize(<u64>value);
+  p = putTag(p, field, WIRE_LEN);
+  p = putVarint(p, <u64>(key.len + 2 + any));
+  p = putBuf(p, key);
+  store<u8>(p++, 0x12); store<u8>(p++, <u8>any);
+  store<u8>(p++, 0x18);
+  return putVarint(p, <u64>value);
+}
+
+/** A KeyValue with a string value; `key` from keyField, `n` the value's UTF-8 length. */
+export function putAttrString(p: usize, field: u32, key: ByteBuf, s: string, n: i32): usize {
+  const any = 1 + varintSize(<u64>n) + n;
+  p = putTag(p, field, WIRE_LEN);
+  p = putVarint(p, <u64>(key.len + 1 + varintSize(<u64>any) + any));
+  p = putBuf(p, key);
+  store<u8>(p++, 0x12);
+  p = putVarint(p, <u64>any);
+  return putString(p, 1, s, n);
+}
+
+/** Room for a varint-framed field around `n` bytes of payload (tag + length + payload). */
+@inline export function fieldBound(n: i32): i32 { return n + 16; }

@@ -110,16 +110,17 @@ export class ConnTelemetry {
     e.outcome = outcome; e.endNs = nowNs; e.responseSize = responseSize;
     e.cluster = cluster.length > 0 ? cluster : this.upstreamCluster(outcome);
     e.route = t.routeName(r.routeSlot);
+    e.conn.update(e.peer, e.cluster, e.connectionId, t.blobs);
     const lat = t.latency;
     if (lat != null && (outcome == Outcome.Ok || outcome == Outcome.Error)) lat.record(r.routeSlot, r.methodSlot, (nowNs - r.startNs) / 1000);
     const spans = t.spans;
     if (r.traced && spans != null) {
-      encodeSpan(r, e, t.tracing!.spanKind, t.item);
+      encodeSpan(r, e, t.tracing!.spanKind, t.blobs, t.item);
       spans.add(t.item);
     }
     const logs = t.logs;
     if (r.logged && logs != null) {
-      encodeLogRecord(r, e, t.text, t.item);
+      encodeLogRecord(r, e, t.blobs, t.text, t.item);
       logs.add(t.item);
     }
     r.service = null; r.method = null;

@@ -5,42 +5,52 @@
 // with "-" for what a request does not have. Everything is written into the record's bytes
 // directly: no string is built per request.
 import { ByteBuf } from "../bytes";
-import { writeAnyString, writeAttrInt, writeAttrString, writeFixed64, writeIdField, writeString, writeUint } from "../otlp/proto";
-import { Outcome, RequestRecord } from "./record";
-import { Ending, isError, outcomeText } from "./spans";
+import { putAttrInt, putAttrString, putBuf, putFixed64, putId, putString, putTag, putVarint, varintSize, WIRE_LEN } from "../otlp/proto";
+import { RequestRecord } from "./record";
+import { Ending, isError, utf8Len } from "./spans";
+import { LOG_ATTR, RootBlobs, statusIndex, statusText } from "./blobs";
 import { hexAscii } from "./trace";
 
 const SEVERITY_INFO = 9;
 const SEVERITY_WARN = 13;
 
-export function encodeLogRecord(r: RequestRecord, e: Ending, text: ByteBuf, out: ByteBuf): void {
-  out.clear();
-  const status = outcomeText(e.outcome, r.error);
+export function encodeLogRecord(r: RequestRecord, e: Ending, k: RootBlobs, text: ByteBuf, out: ByteBuf): void {
+  const si = statusIndex(e.outcome, r.error);
   const end = e.endNs > r.startNs ? e.endNs : r.startNs;
   const micros = (end - r.startNs) / 1000;
   const warn = isError(e.outcome);
-  writeFixed64(out, 1, r.startNs);
-  writeUint(out, 2, warn ? SEVERITY_WARN : SEVERITY_INFO);
-  writeString(out, 3, warn ? "WARN" : "INFO");
-  bodyLine(r, e, status, micros, text);
-  writeAnyString(out, 5, text);
-  writeAttrString(out, 6, "rpc.system", e.protocol);
-  if (r.service != null) writeAttrString(out, 6, "rpc.service", changetype<string>(r.service));
-  if (r.method != null) writeAttrString(out, 6, "rpc.method", changetype<string>(r.method));
-  writeAttrString(out, 6, "metaprotocol.status", status);
-  if (e.route.length > 0) writeAttrString(out, 6, "metaprotocol.route", e.route);
-  if (e.cluster.length > 0) writeAttrString(out, 6, "upstream_cluster", e.cluster);
-  writeAttrInt(out, 6, "request_id", <i64>r.requestId);
-  writeAttrInt(out, 6, "request_size", r.requestSize);
-  if (e.responseSize >= 0) writeAttrInt(out, 6, "response_size", e.responseSize);
-  writeAttrInt(out, 6, "duration_us", <i64>micros);
-  if (e.connectionId != 0) writeAttrInt(out, 6, "connection.id", <i64>e.connectionId);
-  if (e.peer.length > 0) writeAttrString(out, 6, "peer.address", e.peer);
+  bodyLine(r, e, statusText(si), micros, text);
+  const service = r.service, method = r.method;
+  const sn = utf8Len(service), mn = utf8Len(method);
+  const conn = e.conn.log;
+  const route = r.routeSlot >= 0 && r.routeSlot < k.routeLog.length ? unchecked(k.routeLog[r.routeSlot]) : null;
+  const st = unchecked(k.logStatus[si]);
+  out.clear();
+  out.ensure(200 + text.len + sn + mn + k.logConst.len + conn.len + (route != null ? route.len : 0) + st.len + 64);
+  let p = out.ptr;
+  p = putFixed64(p, 1, r.startNs);
+  p = putTag(p, 2, 0); p = putVarint(p, warn ? SEVERITY_WARN : SEVERITY_INFO);
+  p = putString(p, 3, warn ? "WARN" : "INFO", 4);
+  // body = 5: AnyValue{string_value = 1}
+  p = putTag(p, 5, WIRE_LEN);
+  p = putVarint(p, <u64>(1 + varintSize(<u64>text.len) + text.len));
+  p = putTag(p, 1, WIRE_LEN); p = putVarint(p, <u64>text.len); p = putBuf(p, text);
+  p = putBuf(p, k.logConst);
+  if (sn >= 0) p = putAttrString(p, LOG_ATTR, k.kService, changetype<string>(service), sn);
+  if (mn >= 0) p = putAttrString(p, LOG_ATTR, k.kMethod, changetype<string>(method), mn);
+  p = putBuf(p, st);
+  if (route != null) p = putBuf(p, route);
+  p = putBuf(p, conn);
+  p = putAttrInt(p, LOG_ATTR, k.kRequestId, <i64>r.requestId);
+  p = putAttrInt(p, LOG_ATTR, k.kRequestSize, r.requestSize);
+  if (e.responseSize >= 0) p = putAttrInt(p, LOG_ATTR, k.kResponseSize, e.responseSize);
+  p = putAttrInt(p, LOG_ATTR, k.kDuration, <i64>micros);
   if (r.hasTrace) {
-    writeIdField(out, 9, r.trace.traceHi, r.trace.traceLo, 16);
-    if (r.traced) writeIdField(out, 10, 0, r.trace.spanId, 8);
+    p = putId(p, 9, r.trace.traceHi, r.trace.traceLo, 16);
+    if (r.traced) p = putId(p, 10, 0, r.trace.spanId, 8);
   }
-  writeFixed64(out, 11, end);
+  p = putFixed64(p, 11, end);
+  out.len = <i32>(p - out.ptr);
 }
 
 function bodyLine(r: RequestRecord, e: Ending, status: string, micros: u64, b: ByteBuf): void {

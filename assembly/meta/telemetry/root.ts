@@ -10,6 +10,7 @@ import { Stats } from "../stats";
 import { ExportCounters, OtlpBatch } from "../otlp/exporter";
 import { LatencyHistograms } from "./latency";
 import { TraceparentText } from "./trace";
+import { RootBlobs } from "./blobs";
 
 const TRACE_SERVICE = "opentelemetry.proto.collector.trace.v1.TraceService";
 const LOGS_SERVICE = "opentelemetry.proto.collector.logs.v1.LogsService";
@@ -30,6 +31,8 @@ export class RootTelemetry {
   tracingCounters: Counters | null = null;
   logCounters: Counters | null = null;
   latency: LatencyHistograms | null = null;
+  /** Encoded attributes shared by every span and record of this root. */
+  blobs: RootBlobs;
   /** Item and text scratch: used only while a callback runs (the VM is single-threaded). */
   item: ByteBuf = new ByteBuf();
   text: ByteBuf = new ByteBuf();
@@ -41,6 +44,7 @@ export class RootTelemetry {
   constructor(cfg: PluginConfig, public protocol: string, base: string, public routeNames: string[], stats: Stats) {
     this.tracing = cfg.tracing;
     this.accessLog = cfg.accessLog;
+    this.blobs = new RootBlobs(protocol, routeNames);
     const tp = new TraceparentText();
     this.traceparent = tp;
     this.traceparentKv = new KeyValue("traceparent", tp.text);

@@ -40,11 +40,13 @@ export function parseTraceparent(s: string | null, out: TraceContext): bool {
   return true;
 }
 
+// The callers checked the length: characters are read straight from the string's UTF-16 units.
 let parsed: u64 = 0;
 function hex64(s: string, at: i32): bool {
+  const p = changetype<usize>(s) + (<usize>at << 1);
   let v: u64 = 0;
   for (let i = 0; i < 16; i++) {
-    const d = hexDigit(s.charCodeAt(at + i));
+    const d = hexDigit(<i32>load<u16>(p + (<usize>i << 1)));
     if (d < 0) return false;
     v = (v << 4) | <u64>d;
   }
@@ -52,7 +54,8 @@ function hex64(s: string, at: i32): bool {
   return true;
 }
 function hexByte(s: string, at: i32): i32 {
-  const a = hexDigit(s.charCodeAt(at)), b = hexDigit(s.charCodeAt(at + 1));
+  const p = changetype<usize>(s) + (<usize>at << 1);
+  const a = hexDigit(<i32>load<u16>(p)), b = hexDigit(<i32>load<u16>(p, 2));
   return a < 0 || b < 0 ? -1 : (a << 4) | b;
 }
 /** Lowercase only: the spec forbids uppercase hex in traceparent. */
