@@ -52,17 +52,24 @@ export function beginRequest(domain: string, out: ByteBuf): void {
  * order, into `codes` (cleared first). A malformed message reads as UNKNOWN with no codes.
  */
 export function readResponse(p: usize, len: i32, codes: u32[]): u32 {
+  const overall = readFields(p, len, codes);
+  if (overall < 0) { codes.length = 0; return 0; }
+  return <u32>overall;
+}
+
+/** -1 when malformed. */
+function readFields(p: usize, len: i32, codes: u32[]): i64 {
   codes.length = 0;
   const end = p + <usize>len;
-  let overall: u32 = 0;
+  let overall: i64 = 0;
   while (p < end) {
-    const key = varintAt(p, end); if (pos == 0) return 0; p = pos;
+    const key = varintAt(p, end); if (pos == 0) return -1; p = pos;
     const field = <u32>(key >> 3), wire = <u32>(key & 7);
-    if (wire == 0) { const v = varintAt(p, end); if (pos == 0) return 0; p = pos; if (field == 1) overall = <u32>v; continue; }
+    if (wire == 0) { const v = varintAt(p, end); if (pos == 0) return -1; p = pos; if (field == 1) overall = <i64><u32>v; continue; }
     if (wire == 1) { p += 8; continue; }
     if (wire == 5) { p += 4; continue; }
-    if (wire != WIRE_LEN) return 0;
-    const n = varintAt(p, end); if (pos == 0 || n > <u64>(end - pos)) return 0;
+    if (wire != WIRE_LEN) return -1;
+    const n = varintAt(p, end); if (pos == 0 || n > <u64>(end - pos)) return -1;
     p = pos;
     if (field == 2) {
       const code = readVarintField(p, <i32>n, 1, 0);
@@ -70,8 +77,7 @@ export function readResponse(p: usize, len: i32, codes: u32[]): u32 {
     }
     p += <usize>n;
   }
-  if (p != end) { codes.length = 0; return 0; }
-  return overall;
+  return p == end ? overall : -1;
 }
 
 let pos: usize = 0;
