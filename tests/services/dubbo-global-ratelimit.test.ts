@@ -130,6 +130,30 @@ eachProxy("dubbo: global rate limit with envoyproxy/ratelimit + Redis", (kind) =
     assert.equal(await counterAtLeast(s.proxy, STATS + "global_ratelimit_ok", 1000), 1000);
   });
 
+  test("the connection's first request is checked before tcp_proxy connects (outbound, defaultCluster)", async () => {
+    // With a cluster to bind, on_new_connection holds tcp_proxy back; the check's answer lets it connect.
+    const cluster = "outbound|20880||provider.default.svc.cluster.local";
+    const hold = await startHoldServer();
+    try {
+      const s = await startSidecar(kind, { protocol: "dubbo", upstream: { name: cluster, port: provider.port }, grpc: { rls: hold.port },
+        pluginConfig: { statPrefix: "rl", services: [{ name: "dubbo-demo.default.svc.cluster.local", defaultCluster: cluster,
+          globalRateLimit: { domain: "production", rateLimitService: "rls", requestTimeout: "1s", descriptors: [{ property: "method", descriptorKey: "method" }] } }] } });
+      sidecars.push(s);
+      const connections = provider.connections;
+      const raw = await RawDubboConnection.connect(s.port);
+      const heartbeat = raw.heartbeat(5n); // held before the first request, forwarded in front of it
+      const answer = raw.request({ id: 6n, path: DEMO_SERVICE, method: "echo", args: ["first"] });
+      const [call] = await hold.waitForCalls(1);
+      await sleep(150);
+      assert.equal(provider.connections, connections, "no upstream connection before the answer");
+      call.reply(Buffer.from([0x08, 0x01]));
+      assert.equal((await answer).status, STATUS_OK);
+      assert.equal((await heartbeat).status, STATUS_OK);
+      assert.equal(provider.connections, connections + 1);
+      await raw.close();
+    } finally { await hold.close(); }
+  });
+
   test("requestTimeout: a late service is a failure; denyOnFail decides", async () => {
     for (const denyOnFail of [false, true]) {
       const s = await sidecar({ descriptors: [{ property: "x-tenant", descriptorKey: "tenant" }], requestTimeout: "150ms", denyOnFail });
