@@ -1,6 +1,7 @@
 // proxy-wasm ABI 0.2.1 callbacks. Envoy calls these; each is routed to its context object.
 // A protocol module's entry file re-exports everything here (`export * from "../../abi/exports"`).
 import { Action, NetworkContext, RootContext, rootFactory } from "./context";
+import { deliverClose, deliverReceive } from "./grpc";
 // Parsed so that asconfig's `--use abort=assembly/abi/abort/onAbort` finds it.
 import "./abort";
 
@@ -54,6 +55,10 @@ export function proxy_on_downstream_connection_close(id: u32, peer: u32): void {
 export function proxy_on_upstream_connection_close(id: u32, peer: u32): void {
   if (conns.has(id)) conns.get(id).onUpstreamClose(peer);
 }
+
+// Answers to gRPC callouts arrive on the root context; grpc.ts routes them by token.
+export function proxy_on_grpc_receive(root: u32, token: u32, size: u32): void { deliverReceive(token, size); }
+export function proxy_on_grpc_close(root: u32, token: u32, code: u32): void { deliverClose(token, code); }
 
 export function proxy_on_done(id: u32): u32 {
   if (roots.has(id)) roots.get(id).onDone();

@@ -3,7 +3,7 @@
 import * as raw from "./imports";
 
 export const enum Status { Ok = 0, NotFound = 1, BadArgument = 2, Empty = 7, CasMismatch = 8, Unimplemented = 12 }
-export const enum BufferType { DownstreamData = 2, UpstreamData = 3, VmConfiguration = 6, PluginConfiguration = 7 }
+export const enum BufferType { DownstreamData = 2, UpstreamData = 3, GrpcReceive = 5, VmConfiguration = 6, PluginConfiguration = 7 }
 export const enum StreamType { Downstream = 2, Upstream = 3 }
 export const enum MetricType { Counter = 0, Gauge = 1, Histogram = 2 }
 export const enum LogLevel { Trace = 0, Debug = 1, Info = 2, Warn = 3, Error = 4, Critical = 5 }
@@ -65,6 +65,13 @@ export function defineMetric(type: MetricType, name: string): u32 {
   return s == Status.Ok ? load<u32>(RET_LEN) : 0xffffffff;
 }
 export function incrementMetric(id: u32, delta: i64): void { if (id != 0xffffffff) raw.proxy_increment_metric(id, delta); }
+export function recordMetric(id: u32, value: u64): void { if (id != 0xffffffff) raw.proxy_record_metric(id, value); }
+
+/** Acts on another context (a connection) from a root callback; 2 (BAD_ARGUMENT) when it is gone. */
+export function setEffectiveContext(id: u32): u32 { return raw.proxy_set_effective_context(id); }
+
+/** Fills [ptr, ptr+len) from the host's random source; false if it refused. */
+export function randomFill(ptr: usize, len: i32): bool { return raw.random_get(ptr, <usize>len) == 0; }
 
 /** A property as raw bytes (NUL-separated path), or null when absent. */
 export function getProperty(path: string): ArrayBuffer | null {

@@ -33,3 +33,12 @@ export declare function proxy_continue_stream(stream: u32): u32;
 export declare function proxy_close_stream(stream: u32): u32;
 @external("env", "proxy_set_effective_context")
 export declare function proxy_set_effective_context(ctx: u32): u32;
+@external("env", "proxy_grpc_call")
+export declare function proxy_grpc_call(service: usize, serviceLen: usize, serviceName: usize, serviceNameLen: usize,
+  method: usize, methodLen: usize, initialMetadata: usize, initialMetadataLen: usize, message: usize, messageLen: usize,
+  timeoutMs: u32, tokenPtr: usize): u32;
+@external("env", "proxy_grpc_cancel")
+export declare function proxy_grpc_cancel(token: u32): u32;
+// WASI's random source (Envoy registers it; callable after start-up): seeds trace and span ids.
+@external("wasi_snapshot_preview1", "random_get")
+export declare function random_get(buf: usize, len: usize): u32;

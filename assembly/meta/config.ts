@@ -11,6 +11,8 @@ import { parseDuration } from "./config/duration";
 import { clusterNameError } from "./config/cluster";
 import { isIPv4, isIPv6 } from "./config/ip";
 import { RouteIndex } from "./router";
+import { GLOBAL_RATE_LIMIT_FIELDS, GlobalRateLimitConfig, readGlobalRateLimit } from "./config/global-ratelimit";
+import { AccessLogConfig, TracingConfig, readAccessLog, readTracing } from "./config/telemetry";
 
 export const MATCH_EXACT: i32 = 0;
 export const MATCH_PREFIX: i32 = 1;
@@ -124,6 +126,7 @@ export class ServiceConfig {
   localRateLimit: LocalRateLimit | null = null;
   /** Built by the router at the first request (router.ts RouteIndex). */
   routeIndex: RouteIndex | null = null;
+  globalRateLimit: GlobalRateLimitConfig | null = null;
 }
 
 export const ON_MISMATCH_KEEP: i32 = 0;
@@ -152,6 +155,10 @@ export class PluginConfig {
   services: ServiceConfig[] = [];
   /** Every attribute key any match reads (service, route and rate-limit condition matches). */
   requestKeys: WantedKeys = WantedKeys.none();
+  tracing: TracingConfig | null = null;
+  accessLog: AccessLogConfig | null = null;
+  /** Per-route request duration histograms (config/telemetry.ts). */
+  latencyHistogram: bool = false;
 }
 
 export class ConfigResult {
@@ -160,8 +167,9 @@ export class ConfigResult {
   error: string = "";
 }
 
-const ROOT_FIELDS: string[] = ["statPrefix", "maxFrameBytes", "maxRegexInputBytes", "onRouteMismatch", "bindOn", "statsFlushIntervalMs", "methodStats", "services"];
-const SERVICE_FIELDS: string[] = ["name", "match", "defaultCluster", "routes", "localRateLimit"];
+const ROOT_FIELDS: string[] = ["statPrefix", "maxFrameBytes", "maxRegexInputBytes", "onRouteMismatch", "bindOn", "statsFlushIntervalMs", "methodStats", "services",
+  "tracing", "accessLog", "latencyHistogram"];
+const SERVICE_FIELDS: string[] = ["name", "match", "defaultCluster", "routes", "localRateLimit", "globalRateLimit"];
 const SERVICE_MATCH_FIELDS: string[] = ["addresses", "attributes"];
 const MATCH_FIELDS: string[] = ["attributes"];
 const MATCHER_FIELDS: string[] = ["exact", "prefix", "regex", "present"];
@@ -206,6 +214,11 @@ export function parsePluginConfig(json: string, defaultStatPrefix: string): Conf
     cfg.statsFlushIntervalMs = <u32>readInt(e, root, "statsFlushIntervalMs", "", false, 10, 60000, DEFAULT_STATS_FLUSH_INTERVAL_MS);
     cfg.methodStats = readBool(e, root, "methodStats", "", false);
     if (cfg.methodStats) cfg.requestKeys.add("method");
+    cfg.tracing = readTracing(e, root, "metaprotocol-" + cfg.statPrefix);
+    cfg.accessLog = readAccessLog(e, root, "metaprotocol-" + cfg.statPrefix);
+    cfg.latencyHistogram = readBool(e, root, "latencyHistogram", "", false);
+    if (cfg.tracing != null) { cfg.requestKeys.add("traceparent"); cfg.requestKeys.add("interface"); cfg.requestKeys.add("method"); }
+    if (cfg.accessLog != null) { cfg.requestKeys.add("interface"); cfg.requestKeys.add("method"); }
     const services = readList(e, root, "services", "");
     if (services != null) {
       for (let i = 0; i < services.length && !e.failed; i++) {
@@ -266,6 +279,8 @@ function readService(e: Errors, v: JsonValue, path: string, index: i32, keys: Wa
   if (!e.failed && s.routes.length == 0) s.routes.push(defaultRoute(s.defaultCluster));
   const rl = readObject(e, v, "localRateLimit", path, false, RATE_LIMIT_FIELDS);
   if (rl != null) s.localRateLimit = readRateLimit(e, rl, childPath(path, "localRateLimit"), keys);
+  const grl = readObject(e, v, "globalRateLimit", path, false, GLOBAL_RATE_LIMIT_FIELDS);
+  if (grl != null) s.globalRateLimit = readGlobalRateLimit(e, grl, childPath(path, "globalRateLimit"), keys);
   return e.failed ? null : s;
 }
 
@@ -327,7 +342,7 @@ function readMutations(e: Errors, v: JsonValue, key: string, path: string): KeyV
 }
 
 /** `attributes` of a match object (already checked for unknown fields) at path. */
-function readAttributes(e: Errors, m: JsonValue, path: string, keys: WantedKeys): Match {
+export function readAttributes(e: Errors, m: JsonValue, path: string, keys: WantedKeys): Match {
   const match = new Match();
   if (e.failed) return match;
   const attrs = m.get("attributes");

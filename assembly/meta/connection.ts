@@ -3,7 +3,7 @@
 // requests with protocol error replies that ride on the upstream's answer to a probe.
 import { Action, NetworkContext } from "../abi/context";
 import { BufferType, LogLevel, StreamType, closeStream, getPropertyString, getPropertyU64, log, setFilterState } from "../abi/host";
-import { Codec, DecodeStatus, ErrorType, MessageType, ResponseStatus, errorTypeName } from "./codec";
+import { Codec, DecodeStatus, ErrorType, KeyValue, MessageType, ResponseStatus, errorTypeName } from "./codec";
 import { Metadata } from "./metadata";
 import { ByteBuf } from "./bytes";
 import { FrameLoop, Verdict } from "./frames";
@@ -11,9 +11,13 @@ import { PluginConfig, Route, ServiceConfig, ON_MISMATCH_REJECT } from "./config
 import { connectionRoute, ipOf, matchRoute, routeSendsTo, selectService } from "./router";
 import { Stat } from "./stats";
 import { MetaRoot } from "./root";
+import { Check, GlobalGate } from "./globalratelimit/gate";
+import { ConnTelemetry } from "./telemetry/connection";
+import { RequestRecord } from "./telemetry/record";
 
 const FILTER_STATE_CLUSTER = "envoy.tcp_proxy.cluster";
 const LIFESPAN_CONNECTION: u32 = 2;
+const NO_MUTATION: KeyValue[] = [];
 
 // A request in flight remembers its route slot and its method-stats slot in one i32.
 @inline function packSlots(route: i32, method: i32): i32 { return ((method + 1) << 16) | ((route + 1) & 0xffff); }
@@ -58,6 +62,14 @@ export class MetaConnection extends NetworkContext {
   private mutationWarned: bool = false;
   /** Bound at connection (bindOn CONNECTION) without a service: the first request may claim one by attributes. */
   private claimByAttributes: bool = false;
+  /** Holds requests while the rate limit service decides (only with a globalRateLimit). */
+  gate: GlobalGate | null = null;
+  /** Spans, access log, latency (only when configured). */
+  private tel: ConnTelemetry | null = null;
+  /** The telemetry record of the request being decided (for reject()). */
+  private rec: RequestRecord | null = null;
+  /** The last forward() applied the route's request mutation. */
+  lastMutated: bool = false;
 
   constructor(id: u32, private root: MetaRoot) {
     super(id);
@@ -67,6 +79,9 @@ export class MetaConnection extends NetworkContext {
     this.up = new FrameLoop(BufferType.UpstreamData, root.scratch);
     root.stats.inc(Stat.CxTotal);
     root.stats.activeDelta++;
+    const f = root.features;
+    if (f.hasGlobalRateLimit) this.gate = new GlobalGate(this, f.rateLimitCounters!, root.scratch);
+    if (f.telemetry != null) this.tel = new ConnTelemetry(f.telemetry!);
   }
 
   onNewConnection(): Action {
@@ -122,7 +137,10 @@ export class MetaConnection extends NetworkContext {
     if (this.passthrough) return Action.Continue;
     // Closing (close_stream was called): nothing more may reach the upstream.
     if (this.closing) return Action.Pause;
-    const loop = this.down;
+    // While the rate limit service decides, reads are scanned without moving (see gate.ts).
+    const gate = this.gate;
+    const paused = gate != null && gate.paused;
+    const loop: FrameLoop = paused ? gate!.loop : this.down;
     if (!loop.begin(size)) return Action.Continue;
     const md = this.reqMd;
     const max = this.cfg.maxFrameBytes;
@@ -141,13 +159,20 @@ export class MetaConnection extends NetworkContext {
         return this.broken(loop, Stat.RequestDecodingError, "bad request frame: " + (md.error.length > 0 ? md.error : "invalid frame length"));
       }
       if (len > max) return this.broken(loop, Stat.FrameTooLarge, "frame of " + len.toString() + " bytes exceeds maxFrameBytes " + max.toString());
-      loop.apply(this.onRequest(loop, md, len), len);
+      const v = this.onRequest(loop, md, len);
+      if (v == Verdict.Hold && !paused) {
+        // Pause: the frames so far go out as decided later, the rest is scanned as held bytes.
+        return this.onDownstreamData(<u32>gate!.enter(loop, len), eos);
+      }
+      loop.apply(v, len);
     }
     const forwards = loop.forwardsSomething();
     loop.finish();
-    if (eos) this.onClientEnd(loop);
+    if (eos) { if (paused) gate!.eos = true; else this.onClientEnd(loop); }
     this.root.endCallback();
     if (this.closing) closeStream(StreamType.Downstream);
+    // Paused: this read's checks go to the rate limit service (or were decided at once).
+    if (gate != null && gate.paused) return gate.afterRead() ? Action.Continue : Action.Pause;
     // Until a request has bound the cluster, tcp_proxy must not see bytes (it would connect).
     return this.bound || forwards || !this.root.needsBinding ? Action.Continue : Action.Pause;
   }
@@ -198,6 +223,9 @@ export class MetaConnection extends NetworkContext {
     if (md.isReply || (type != MessageType.Request && type != MessageType.Oneway)) return Verdict.Keep;
     stats.inc(Stat.RequestTotal);
     if (type == MessageType.Oneway) stats.inc(Stat.Oneway);
+    const tel = this.tel;
+    const rec = tel != null ? tel.begin(md, len, this.root.nowNs()) : null;
+    this.rec = rec;
     this.requests++;
     let methodSlot = -1;
     if (this.cfg.methodStats) {
@@ -237,24 +265,50 @@ export class MetaConnection extends NetworkContext {
         stats.inc(Stat.OverLimit);
         return this.reject(loop, md, ErrorType.OverLimit, "local rate limit exceeded for service " + svc.name);
       }
+      const rl = this.root.features.rateLimitOf(svc);
+      if (rl != null && rl.rule.match.matches(md)) return this.gate!.hold(loop, md, len, rl, route, methodSlot, rec);
     }
-    const slot = route != null ? this.root.slotOf(route) : -1;
-    stats.incRoute(slot);
-    if (type == MessageType.Request) this.track(md.requestId, packSlots(slot, methodSlot));
+    return this.forward(loop, md, len, route, methodSlot, rec, true);
+  }
 
+  /**
+   * Sends the request on: with `commit`, counts its route and remembers it for its response;
+   * writes the held heartbeats and the mutation (the route's, and the trace context) into
+   * loop.repl. Without `commit` it only prepares the bytes (a request held for the rate limit
+   * service, committed when the answer comes).
+   */
+  forward(loop: FrameLoop, md: Metadata, len: i32, route: Route | null, methodSlot: i32, rec: RequestRecord | null, commit: bool): Verdict {
+    const frame = loop.src + <usize>loop.pos;
+    if (commit) this.commit(md.requestId, md.messageType == MessageType.Request, route, methodSlot, rec);
     loop.repl.clear();
     const held = this.held;
     if (held.len > 0) { loop.repl.writeBytes(held.ptr, held.len); held.clear(); }
-    if (route != null && route.requestMutation.length > 0) {
-      if (this.codec.encode(md, route.requestMutation, frame, len, loop.repl)) {
-        stats.inc(Stat.MutationApplied);
+    this.lastMutated = false;
+    const routeMutation = route != null ? route.requestMutation : NO_MUTATION;
+    const tel = this.tel;
+    const mutation = tel != null && rec != null ? tel.mutation(rec, routeMutation) : routeMutation;
+    if (mutation.length > 0) {
+      if (this.codec.encode(md, mutation, frame, len, loop.repl)) {
+        if (routeMutation.length > 0) {
+          this.lastMutated = true;
+          if (commit) this.root.stats.inc(Stat.MutationApplied);
+        }
         return Verdict.Replace;
       }
-      this.mutationRefused(route.name, "request");
+      if (routeMutation.length > 0) this.mutationRefused(route!.name, "request");
+      else tel!.propagationRefused();
     }
     if (loop.repl.len == 0) return Verdict.Keep;
     loop.repl.writeBytes(frame, len);
     return Verdict.Replace;
+  }
+
+  /** The request goes upstream: count its route, remember a two-way one for its response. */
+  private commit(id: u64, twoWay: bool, route: Route | null, methodSlot: i32, rec: RequestRecord | null): void {
+    const slot = route != null ? this.root.slotOf(route) : -1;
+    this.root.stats.incRoute(slot);
+    if (twoWay) this.track(id, packSlots(slot, methodSlot));
+    if (rec != null) this.tel!.forwarded(rec, slot, methodSlot, this.root.nowNs(), this.cluster);
   }
 
   /** A two-way request in flight; behind an earlier one with its id when replies come in order. */
@@ -303,6 +357,8 @@ export class MetaConnection extends NetworkContext {
    * rewritten into the error reply. Oneway requests expect no reply and are only dropped.
    */
   private reject(loop: FrameLoop, md: Metadata, error: ErrorType, message: string): Verdict {
+    const rec = this.rec;
+    if (rec != null) this.tel!.rejected(rec, error, this.root.nowNs(), this.cluster);
     loop.repl.clear();
     const held = this.held;
     if (held.len > 0) { loop.repl.writeBytes(held.ptr, held.len); held.clear(); }
@@ -346,7 +402,9 @@ export class MetaConnection extends NetworkContext {
     if (md.messageType == MessageType.Heartbeat) return Verdict.Keep;
     const stats = this.root.stats;
     stats.inc(Stat.ResponseTotal);
-    if (md.responseStatus == ResponseStatus.Error || md.messageType == MessageType.Error) stats.inc(Stat.ResponseError);
+    const failed = md.responseStatus == ResponseStatus.Error || md.messageType == MessageType.Error;
+    if (failed) stats.inc(Stat.ResponseError);
+    if (this.tel != null) this.tel!.response(md, len, failed, this.root.nowNs(), this.cluster);
     if (!this.pending.has(id)) { stats.inc(Stat.UnmatchedResponse); return Verdict.Keep; }
     const packed = this.pending.get(id);
     this.pending.delete(id);
@@ -410,7 +468,74 @@ export class MetaConnection extends NetworkContext {
     return id != 0 ? id.toString() : "ctx" + this.id.toString();
   }
 
-  onDownstreamClose(peer: u32): void {}
+  // ---- for the global rate limit gate (globalratelimit/gate.ts) ----
+
+  /** Moves the heartbeats held before the first request into `out` (a held request carries them). */
+  takeHeld(out: ByteBuf): void {
+    if (this.held.len == 0) return;
+    out.writeBytes(this.held.ptr, this.held.len);
+    this.held.clear();
+  }
+
+  /** The probe that would replace this request if it is denied; false when there is none. */
+  probeFor(md: Metadata, out: ByteBuf): bool { return md.messageType == MessageType.Request && this.codec.probe(md, out); }
+
+  /** A held request was allowed: it goes upstream as forward() prepared it. */
+  commitForward(c: Check): void {
+    const md = c.md;
+    this.commit(md.requestId, md.messageType == MessageType.Request, c.route, c.methodSlot, c.rec);
+    if (c.mutated) this.root.stats.inc(Stat.MutationApplied);
+  }
+
+  /**
+   * A held request was denied (over the limit, or the service failed under denyOnFail). True
+   * when its probe goes upstream in its place; its error reply then rides on the probe's answer.
+   */
+  commitDeny(c: Check): bool {
+    const md = c.md;
+    const stats = this.root.stats;
+    stats.inc(Stat.OverLimit);
+    if (c.rec != null) this.tel!.rejected(c.rec!, ErrorType.OverLimit, this.root.nowNs(), this.cluster);
+    if (md.messageType == MessageType.Oneway) return false;
+    stats.inc(Stat.LocalReply);
+    const id = md.requestId;
+    if (this.rejections.has(id) || this.pending.has(id)) {
+      log(LogLevel.Warn, "metaprotocol: duplicate request id " + id.toString() + "; closing connection");
+      this.closing = true;
+      return false;
+    }
+    const svc = this.service != null ? this.service!.name : "";
+    const r = new Rejection(md, ErrorType.OverLimit, c.failed
+      ? "rate limit service unavailable for service " + svc + " (denyOnFail)"
+      : "global rate limit exceeded for service " + svc);
+    if (c.hasProbe) { this.rejections.set(id, r); return true; }
+    this.orphans.push(r);
+    if (this.pending.size == 0) this.closing = true;
+    return false;
+  }
+
+  /** The incomplete frame held while paused becomes the read loop's tail again. */
+  resumeWithTail(tail: ByteBuf): void {
+    const t = this.down.tail;
+    t.clear();
+    t.writeBytes(tail.ptr, tail.len);
+  }
+
+  /** After the held buffer was rewritten (before continue_stream). */
+  resumed(eos: bool): void {
+    if (eos) this.onClientEnd(this.down);
+    this.root.endCallback();
+  }
+
+  get isClosing(): bool { return this.closing; }
+
+  /** The end of a callback that was not a data callback (the clock is read anew next time). */
+  endCallback(): void { this.root.endCallback(); }
+
+  onDownstreamClose(peer: u32): void {
+    // Envoy does not cancel a callout when its connection closes: its answer would find nobody.
+    if (this.gate != null) this.gate!.cancelAll();
+  }
   onUpstreamClose(peer: u32): void {}
 
   onDone(): void {
@@ -418,6 +543,9 @@ export class MetaConnection extends NetworkContext {
     log(LogLevel.Debug, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.connectionName() +
       " closed: requests=" + this.requests.toString() + " cluster=" + (this.cluster.length > 0 ? this.cluster : "(tcp_proxy default)") +
       " in_flight=" + this.pending.size.toString());
+    if (this.gate != null) { this.gate!.cancelAll(); this.gate!.loop.free(); }
+    if (this.tel != null) this.tel!.close(this.root.nowNs(), this.cluster);
+    this.root.endCallback();
     this.down.free(); this.up.free(); this.held.free();
     this.pending.clear(); this.rejections.clear(); this.queued.length = 0;
   }

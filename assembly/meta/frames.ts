@@ -7,7 +7,11 @@
 import { ByteBuf } from "./bytes";
 import { BufferType, Slice, getBuffer, setBuffer } from "../abi/host";
 
-export const enum Verdict { Keep = 0, Replace = 1, Drop = 2 }
+export const enum Verdict {
+  Keep = 0, Replace = 1, Drop = 2,
+  /** Waits for the rate limit service (globalratelimit/gate.ts): the connection pauses. */
+  Hold = 3,
+}
 
 /** Above this, an emptied tail gives its memory back instead of keeping it for the next frame. */
 const KEEP_TAIL_CAPACITY = 64 << 10;
@@ -86,6 +90,9 @@ export class FrameLoop {
   private startCopy(): void {
     if (!this.cow) { this.out.writeBytes(this.src, this.pos); this.cow = true; }
   }
+
+  /** Length of the output so far (what [0, pos) becomes). */
+  outputLength(): i32 { return this.cow ? this.out.len : this.pos; }
 
   /** Bytes decoded so far would be forwarded: true when the output is non-empty. */
   forwardsSomething(): bool { return this.cow ? this.out.len > 0 : this.pos > 0; }

@@ -8,6 +8,7 @@ import { Stats, Stat } from "./stats";
 import { RateLimiter } from "./ratelimit";
 import { MetaConnection } from "./connection";
 import { Scratch } from "./frames";
+import { Features } from "./features";
 
 export class MetaRoot extends RootContext {
   config: PluginConfig;
@@ -26,8 +27,10 @@ export class MetaRoot extends RootContext {
   addressesOnly: bool = false;
   private routes: Route[] = [];
   private routeSlots: Map<usize, i32> = new Map<usize, i32>();
+  /** Global rate limit clients and telemetry of this configuration (features.ts). */
+  features: Features = Features.none();
   private rng: u32 = 0x9e3779b9;
-  private nowCacheMs: u64 = 0;
+  private nowCacheNs: u64 = 0;
 
   constructor(id: u32, public codec: Codec) {
     super(id);
@@ -89,6 +92,7 @@ export class MetaRoot extends RootContext {
     this.bindsAtConnection = cfg.bindOn == BIND_ON_CONNECTION && cfg.services.length > 0;
     if (this.bindsAtConnection) this.needsBinding = false;
     this.stats.define(cfg.statPrefix, names);
+    this.features = Features.configure(cfg, this.codec.name(), names, this.stats);
     setTickPeriod(cfg.statsFlushIntervalMs);
     log(LogLevel.Info, "metaprotocol: " + this.codec.name() + " configured: " + cfg.services.length.toString() +
       " services, " + names.length.toString() + " routes, stats metaprotocol." + cfg.statPrefix);
@@ -105,6 +109,7 @@ export class MetaRoot extends RootContext {
       cfg.regexInput.overLimit = 0;
     }
     this.stats.flush();
+    this.features.onTick();
   }
 
   newConnection(id: u32): NetworkContext { return new MetaConnection(id, this); }
@@ -123,10 +128,11 @@ export class MetaRoot extends RootContext {
     return x;
   }
 
-  /** Milliseconds, read from the host at most once per data callback. */
-  nowMs(): u64 {
-    if (this.nowCacheMs == 0) this.nowCacheMs = nowNanos() / 1000000;
-    return this.nowCacheMs;
+  /** The clock, read from the host at most once per callback. */
+  nowNs(): u64 {
+    if (this.nowCacheNs == 0) this.nowCacheNs = nowNanos();
+    return this.nowCacheNs;
   }
-  endCallback(): void { this.nowCacheMs = 0; }
+  nowMs(): u64 { return this.nowNs() / 1000000; }
+  endCallback(): void { this.nowCacheNs = 0; }
 }

@@ -60,6 +60,8 @@ export class Stats {
   private methodNames: MethodNames | null = null;
   private methodSlots: Map<string, i32> = new Map<string, i32>();
   private methodIds: u32[] = [];
+  /** The name each method slot's counters carry ("other" for the overflow slot). */
+  private methodLabels: string[] = [];
   private methodDeltas: i64[] = [];
   private otherSlot: i32 = -1;
 
@@ -77,12 +79,16 @@ export class Stats {
 
   private defineMethod(name: string): i32 {
     const slot = this.methodIds.length;
+    this.methodLabels.push(name);
+    this.methodLabels.push(name);
     this.methodIds.push(defineMetric(MetricType.Counter, this.base + "method." + name + ".request_total"));
     this.methodIds.push(defineMetric(MetricType.Counter, this.base + "method." + name + ".response_error"));
     this.methodDeltas.push(0);
     this.methodDeltas.push(0);
     return slot;
   }
+
+  methodLabel(slot: i32): string { return slot >= 0 && slot < this.methodLabels.length ? unchecked(this.methodLabels[slot]) : "other"; }
 
   incMethodRequest(slot: i32): void { if (slot >= 0) unchecked(this.methodDeltas[slot] += 1); }
   incMethodError(slot: i32): void { if (slot >= 0) unchecked(this.methodDeltas[slot + 1] += 1); }

@@ -17,6 +17,8 @@ export interface ProviderOptions {
   host?: string;
   /** Called with one line per call, heartbeat or dropped connection. */
   log?: (line: string) => void;
+  /** Called with each decoded call before it is answered (e.g. a test's tracing instrumentation). */
+  onCall?: (call: ProviderCall) => void;
 }
 
 export interface ProviderCall {
@@ -82,6 +84,7 @@ export async function startDubboProvider(opts: ProviderOptions): Promise<DubboPr
       dubboVersion: req.dubboVersion, serviceVersion: req.version, oneway: !isTwoWay(h), connection: conn,
     };
     state.calls.push(call);
+    opts.onCall?.(call);
     const attachmentText = Object.entries(req.attachments).map(([k, v]) => `${k}=${String(v)}`).join(",");
     log(`conn#${conn} call id=${h.id} ${req.path}.${req.method}(${req.args.map((a) => JSON.stringify(a)).join(", ")})` +
       `${call.oneway ? " oneway" : ""} attachments{${attachmentText}}`);

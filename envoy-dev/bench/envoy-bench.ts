@@ -18,6 +18,8 @@ import { startEnvoy, type RealEnvoy } from "../proxy/envoy.ts";
 import { dubboloadBinary } from "./build-load.ts";
 import { requestFrame } from "./frames.ts";
 import { genericProxy } from "./generic-proxy.ts";
+import { startGrpcOk, type GrpcOk } from "./grpc-ok.ts";
+import { startRateLimitService, type RateLimitService } from "../services/ratelimit.ts";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const ENVOY_YAML = join(REPO, "envoy-dev", "envoy.yaml");
@@ -29,11 +31,18 @@ const HOST = "dubbo-demo.default.svc.cluster.local";
 const V1 = `outbound|20880|v1|${HOST}`;
 const CLK_TCK = 100; // Linux USER_HZ: /proc/<pid>/stat times are in 1/100 s
 
-interface Scenario { name: string; kind: "tcp" | "wasm" | "generic"; config?: object; frame: Buffer }
+/** gRPC services a scenario's module calls: a collector stand-in (grpc-ok.ts), envoyproxy/ratelimit + Redis. */
+type Callee = "otel" | "rls" | "rls-ok";
+interface Scenario { name: string; kind: "tcp" | "wasm" | "generic"; config?: object; frame: Buffer; callees?: Callee[] }
 
 const plain = requestFrame("sayHello", {});
 const tenant = requestFrame("sayHello", { "x-tenant": "acme" });
 const method = { method: { exact: "sayHello" } };
+// The frames carry a caller's traceparent (an instrumented consumer); here the caller did not sample.
+const unsampled = requestFrame("sayHello", { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00" });
+const defaultRoute = { name: HOST, defaultCluster: V1 };
+const otlp = (extra: object = {}) => ({ collectorCluster: "otel", serviceName: "bench", ...extra });
+const globalLimit = (cluster: string) => ({ domain: "bench", rateLimitService: cluster, requestTimeout: "1s", descriptors: [{ property: "method", descriptorKey: "method" }] });
 const SCENARIOS: Scenario[] = [
   { name: "tcp_proxy alone", kind: "tcp", frame: plain },
   { name: "dubbo.wasm default route (header only)", kind: "wasm", frame: plain, config: { services: [{ name: HOST, defaultCluster: V1 }] } },
@@ -45,17 +54,37 @@ const SCENARIOS: Scenario[] = [
     config: { services: [{ name: HOST, routes: [{ name: "t", match: { attributes: { "x-tenant": { exact: "acme" } } }, route: [{ cluster: V1, weight: 1 }],
       requestMutation: [{ key: "x-canary", value: "true" }], responseMutation: [{ key: "x-route", value: "t" }] }] }] } },
   { name: "generic_proxy + dubbo codec (native C++)", kind: "generic", frame: plain },
+  // Observability and the global limit, each added to the default route (compare with its row).
+  { name: "default route + tracing, caller sampled (span, traceparent rewritten)", kind: "wasm", frame: plain, callees: ["otel"],
+    config: { services: [defaultRoute], tracing: otlp() } },
+  { name: "default route + tracing, caller not sampled (no span, no rewrite)", kind: "wasm", frame: unsampled, callees: ["otel"],
+    config: { services: [defaultRoute], tracing: otlp() } },
+  { name: "default route + access log (every request)", kind: "wasm", frame: plain, callees: ["otel"],
+    config: { services: [defaultRoute], accessLog: otlp() } },
+  { name: "default route + latency histogram", kind: "wasm", frame: plain, config: { services: [defaultRoute], latencyHistogram: true } },
+  { name: "default route + global rate limit (envoyproxy/ratelimit + Redis, every request)", kind: "wasm", frame: plain, callees: ["rls"],
+    config: { services: [{ ...defaultRoute, globalRateLimit: globalLimit("rls") }] } },
+  { name: "default route + global rate limit (a stand-in answering OK at once, every request)", kind: "wasm", frame: plain, callees: ["rls-ok"],
+    config: { services: [{ ...defaultRoute, globalRateLimit: globalLimit("rls-ok") }] } },
 ];
 
 /** envoy.yaml's Dubbo listener as each scenario needs it: the Wasm filter kept or removed, or generic_proxy. */
-function bootstrapFor(s: Scenario, dir: string): string {
+function bootstrapFor(s: Scenario, dir: string, callees: Record<Callee, number>): string {
   const doc = YAML.parse(readFileSync(ENVOY_YAML, "utf8"));
   const l = doc.static_resources.listeners.find((x: any) => x.name === "dubbo_outbound");
   doc.static_resources.listeners = [l];
   const chain = l.filter_chains[0];
   if (s.kind === "tcp") chain.filters = chain.filters.filter((f: any) => f.name !== "envoy.filters.network.wasm");
   if (s.kind === "generic") chain.filters = [genericProxy(V1)];
-  const p = join(dir, `envoy-${s.kind}.yaml`);
+  for (const c of s.callees ?? []) {
+    doc.static_resources.clusters.push({
+      name: c, type: "STATIC", connect_timeout: "1s",
+      typed_extension_protocol_options: { "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+        "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions", explicit_http_config: { http2_protocol_options: {} } } },
+      load_assignment: { cluster_name: c, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: "127.0.0.1", port_value: callees[c] } } } }] }] },
+    });
+  }
+  const p = join(dir, `envoy-${s.kind}-${(s.callees ?? []).join("-")}.yaml`);
   writeFileSync(p, YAML.stringify(doc));
   return p;
 }
@@ -97,6 +126,12 @@ async function main(): Promise<void> {
   const endpoints: Record<string, { host: string; port: number }[]> = {};
   for (const sub of ["", "v1", "v2"]) endpoints[`outbound|20880|${sub}|${HOST}`] = [{ host: "127.0.0.1", port }];
   const only = process.env.BENCH_ONLY ? SCENARIOS.filter((s) => s.name.includes(process.env.BENCH_ONLY!)) : SCENARIOS;
+  const needs = new Set(only.flatMap((s) => s.callees ?? []));
+  let otel: GrpcOk | null = null, rls: RateLimitService | null = null, rlsOk: GrpcOk | null = null;
+  if (needs.has("otel")) otel = await startGrpcOk();
+  if (needs.has("rls-ok")) rlsOk = await startGrpcOk(Buffer.from([0x08, 0x01])); // RateLimitResponse{overall_code: OK}
+  if (needs.has("rls")) rls = await startRateLimitService({ rules: { domain: "bench", descriptors: [{ key: "method", rate_limit: { unit: "second", requests_per_unit: 1_000_000_000 } }] } });
+  const callees = { otel: otel?.port ?? 0, rls: rls?.grpcPort ?? 0, "rls-ok": rlsOk?.port ?? 0 };
   try {
     const direct: LoadResult[] = [];
     for (let i = 0; i < ROUNDS; i++) direct.push(await load(bin, plain, port, null));
@@ -108,7 +143,7 @@ async function main(): Promise<void> {
       let envoy: RealEnvoy | null = null;
       try {
         envoy = await startEnvoy({
-          configPath: bootstrapFor(s, dir), endpoints, listenerPorts: { dubbo_outbound: 0 }, adminPort: 0, concurrency: 1,
+          configPath: bootstrapFor(s, dir, callees), endpoints, listenerPorts: { dubbo_outbound: 0 }, adminPort: 0, concurrency: 1,
           wasmDir: join(REPO, "build"), logLevel: "warning",
           pluginConfig: s.config ? { dubbo_outbound: JSON.stringify(s.config) } : undefined,
         });
@@ -151,6 +186,9 @@ async function main(): Promise<void> {
     for (const r of rows) console.log(r);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    await otel?.close();
+    await rls?.close();
+    await rlsOk?.close();
   }
 }
 

@@ -42,9 +42,15 @@ export interface ClusterConfig {
   /** HttpProtocolOptions.explicit_http_config.http2_protocol_options: what a gRPC cluster needs. */
   http2: boolean;
 }
+/** One stats_config.stats_tags entry: a tag extracted from stat names by a regex. */
+export interface StatsTag { name: string; regex: RegExp }
+
 export interface HostConfig {
   admin: { address: string; port: number } | null;
   statsFlushMs: number;
+  /** stats_config: user tag extractors, and whether Envoy's defaults also run. */
+  statsTags: StatsTag[];
+  useAllDefaultTags: boolean;
   listeners: ListenerConfig[];
   clusters: ClusterConfig[];
 }
@@ -290,7 +296,7 @@ export function parseConfig(text: string, source = "config"): HostConfig {
   const root = obj(doc, "(root)");
   for (const k of Object.keys(root)) {
     // node (id/cluster) only names the proxy; it changes no behaviour, so it is accepted.
-    if (!["admin", "static_resources", "node", "stats_flush_interval"].includes(k)) fail(k, "field is not supported by the local host");
+    if (!["admin", "static_resources", "node", "stats_flush_interval", "stats_config"].includes(k)) fail(k, "field is not supported by the local host");
   }
   let admin: HostConfig["admin"] = null;
   if (root.admin !== undefined) {
@@ -316,7 +322,28 @@ export function parseConfig(text: string, source = "config"): HostConfig {
   });
   // Envoy publishes histograms to the admin endpoint on each stats flush (default every 5 s).
   const statsFlushMs = root.stats_flush_interval === undefined ? 5000 : durationMs(root.stats_flush_interval, "stats_flush_interval");
-  return { admin, listeners, clusters, statsFlushMs };
+  const { statsTags, useAllDefaultTags } = parseStatsConfig(root.stats_config);
+  return { admin, listeners, clusters, statsFlushMs, statsTags, useAllDefaultTags };
+}
+
+/** stats_config: stats_tags with tag_name + regex (RE2, read as a JS RegExp), use_all_default_tags. */
+function parseStatsConfig(v: unknown): { statsTags: StatsTag[]; useAllDefaultTags: boolean } {
+  if (v === undefined) return { statsTags: [], useAllDefaultTags: true };
+  const sc = obj(v, "stats_config");
+  only(sc, "stats_config", ["stats_tags", "use_all_default_tags"]);
+  const useAllDefaultTags = sc.use_all_default_tags === undefined ? true : sc.use_all_default_tags === true;
+  if (sc.use_all_default_tags !== undefined && typeof sc.use_all_default_tags !== "boolean") fail("stats_config.use_all_default_tags", "must be true or false");
+  const statsTags = arr(sc.stats_tags ?? [], "stats_config.stats_tags").map((t, i) => {
+    const p = `stats_config.stats_tags[${i}]`;
+    const o = obj(t, p);
+    only(o, p, ["tag_name", "regex"]);
+    if (typeof o.tag_name !== "string" || !o.tag_name) fail(`${p}.tag_name`, "must be a non-empty string");
+    if (typeof o.regex !== "string" || !o.regex) fail(`${p}.regex`, "required (fixed_value tags are not supported by the local host)");
+    let regex: RegExp;
+    try { regex = new RegExp(o.regex as string, "d"); } catch (e) { return fail(`${p}.regex`, (e as Error).message); }
+    return { name: o.tag_name as string, regex };
+  });
+  return { statsTags, useAllDefaultTags };
 }
 
 export function loadConfig(path: string): HostConfig {

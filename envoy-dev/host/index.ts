@@ -68,6 +68,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const logs: string[] = [];
   const env = makeEnv(logs, opts.onLog, opts.logLevel ?? 2);
   const stats = env.stats;
+  stats.setTagExtraction(cfg.statsTags, cfg.useAllDefaultTags);
   const statsFlush = setInterval(() => stats.flushHistograms(), cfg.statsFlushMs);
   statsFlush.unref();
   const clusters = new ClusterManager(cfg.clusters, opts.endpoints, stats);

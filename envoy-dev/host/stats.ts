@@ -1,6 +1,8 @@
 // Envoy-style stats store: counters, gauges and histograms by dotted name, rendered like
-// Envoy's admin /stats and /stats/prometheus (tag extraction for cluster.* and tcp.*,
-// the wasmcustom namespace stripped and left without the envoy_ prefix).
+// Envoy's admin /stats and /stats/prometheus (tag extraction: the bootstrap's stats_tags, then
+// Envoy's defaults for cluster.* and tcp.*; the wasmcustom namespace stripped and left without
+// the envoy_ prefix).
+import type { StatsTag } from "./config.ts";
 export const CUSTOM_PREFIX = "wasmcustom.";
 // Envoy's default histogram bucket bounds.
 const BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
@@ -26,9 +28,14 @@ export class Histogram {
 }
 
 export class StatsStore {
+  private statsTags: StatsTag[] = [];
+  private defaultTags = true;
   readonly counters = new Map<string, number>();
   readonly gauges = new Map<string, number>();
   readonly histograms = new Map<string, Histogram>();
+
+  /** stats_config of the bootstrap (tag extraction for /stats/prometheus). */
+  setTagExtraction(tags: StatsTag[], useAllDefaultTags: boolean): void { this.statsTags = tags; this.defaultTags = useAllDefaultTags; }
 
   inc(name: string, delta = 1): void { this.counters.set(name, (this.counters.get(name) ?? 0) + delta); }
   gaugeAdd(name: string, delta: number): void { this.gauges.set(name, (this.gauges.get(name) ?? 0) + delta); }
@@ -96,9 +103,38 @@ export class StatsStore {
     return out;
   }
 
+  /**
+   * Envoy's tag extraction (TagExtractorImplBase::extractTag) for the configured stats_tags: each
+   * regex is searched in the full name (wasmcustom. included); its first group is cut out of the
+   * name and its second group (else the first) is the tag's value. Tags keep the configured order.
+   */
+  private userTags(name: string): { rest: string; tags: [string, string][] } {
+    const tags: [string, string][] = [];
+    const cut: [number, number][] = [];
+    for (const t of this.statsTags) {
+      const m = t.regex.exec(name);
+      const at = m?.indices?.[1];
+      if (!m || !at) continue;
+      tags.push([t.name, m.length > 2 && m[2] !== undefined ? m[2] : m[1]]);
+      cut.push(at);
+    }
+    if (!cut.length) return { rest: name, tags };
+    cut.sort((a, b) => a[0] - b[0]);
+    let rest = "", pos = 0;
+    for (const [a, b] of cut) { if (a > pos) rest += name.slice(pos, a); pos = Math.max(pos, b); }
+    return { rest: rest + name.slice(pos), tags };
+  }
+
+  private promName(full: string): { metric: string; tags: [string, string][] } {
+    const { rest: name, tags } = this.userTags(full);
+    const d = this.defaultName(name);
+    return { metric: d.metric, tags: [...tags, ...d.tags] };
+  }
+
   /** Envoy's default tag extraction for the stats this host emits. */
-  private promName(name: string): { metric: string; tags: [string, string][] } {
+  private defaultName(name: string): { metric: string; tags: [string, string][] } {
     if (name.startsWith(CUSTOM_PREFIX)) return { metric: sanitize(name.slice(CUSTOM_PREFIX.length)), tags: [] };
+    if (!this.defaultTags) return { metric: "envoy_" + sanitize(name), tags: [] };
     if (name.startsWith("cluster.")) {
       // Envoy's default extractor takes the first dot-free segment (`cluster.$.**`), so an
       // Istio name with dots leaves its domain in the metric name, as real Envoy 1.40 prints:

@@ -251,7 +251,7 @@ const REFUSED: string[] = [
   "{\"services\":{}}", "services: must be a list, got an object",
   "{\"services\":[1]}", "services[0]: must be an object, got a number",
   "{\"services\":[{\"name\":\"\"}]}", "services[0].name: must not be empty",
-  "{\"services\":[{\"name\":\"a\",\"port\":1}]}", "services[0].port: unknown field (known here: name, match, defaultCluster, routes, localRateLimit)",
+  "{\"services\":[{\"name\":\"a\",\"port\":1}]}", "services[0].port: unknown field (known here: name, match, defaultCluster, routes, localRateLimit, globalRateLimit)",
   "{\"services\":[{\"name\":\"a\",\"match\":{\"addresses\":[\"10.0.0.256\"]}}]}", "services[0].match.addresses[0]: must be an IPv4 or IPv6 address, got \"10.0.0.256\"",
   "{\"services\":[{\"name\":\"a\",\"match\":{\"addresses\":\"10.0.0.1\"}}]}", "services[0].match.addresses: must be a list, got a string",
   "{\"services\":[{\"name\":\"a\",\"match\":{\"hosts\":[]}}]}", "services[0].match.hosts: unknown field (known here: addresses, attributes)",

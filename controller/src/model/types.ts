@@ -41,7 +41,14 @@ export interface MetaRouterSpec {
     tokenBucket?: TokenBucket;
     conditions?: Array<{ match?: { attributes?: Record<string, StringMatch> }; tokenBucket?: TokenBucket }>;
   };
-  globalRateLimit?: unknown;
+  globalRateLimit?: {
+    match?: { attributes?: Record<string, StringMatch> };
+    domain?: string;
+    requestTimeout?: string;
+    denyOnFail?: boolean;
+    rateLimitService?: string;
+    descriptors?: Array<{ property?: string; descriptorKey?: string }>;
+  };
   exportTo?: string[];
 }
 
@@ -73,7 +80,16 @@ export interface Settings {
   /** The Istio kind that carries the module: WasmPlugin (Istio >= 1.20), or TrafficExtension
    * (Istio >= 1.30, which supersedes WasmPlugin). Default WasmPlugin. */
   extensionKind?: ExtensionKind;
+  /** Spans of every module (outbound CLIENT, inbound SERVER) to this OTLP/gRPC collector. */
+  tracing?: OtlpSettings;
+  /** Access log records of every module to this OTLP/gRPC collector. */
+  accessLog?: OtlpSettings;
+  /** Per-route request duration histograms in every module (plugin config latencyHistogram). */
+  latencyHistogram?: boolean;
 }
+
+/** An OTLP/gRPC collector as Istio's extensionProviders name one, and the share of requests recorded. */
+export interface OtlpSettings { service: string; port: number; randomSamplingPercentage?: number }
 
 export type ExtensionKind = "WasmPlugin" | "TrafficExtension";
 export const EXTENSION_KINDS: ExtensionKind[] = ["WasmPlugin", "TrafficExtension"];

@@ -115,7 +115,8 @@ export function translate(observed: Observed, settings: Settings, previousGood =
   }
 
   // 3. MetaRouters: checked against the world; a bad one falls back to its last good version.
-  const world: World = { ports: allPorts, destinationRules: observed.destinationRules, knownProtocols: known, settings };
+  const world: World = { ports: allPorts, services: observed.services, serviceEntries: observed.serviceEntries,
+    destinationRules: observed.destinationRules, knownProtocols: known, settings };
   const checked = new Map<string, Checked>();
   const candidates = new Map<string, Candidate[]>(); // by host
   const lastGood = new Map<string, KubeObject>();
@@ -227,7 +228,8 @@ export function translate(observed: Observed, settings: Settings, previousGood =
           warn(e.p.source, "ServiceNotDistinguishable", `${e.p.host} port ${port} has no address and no ${"metaprotocol-wasm.io/interface"} annotation; ${catchAll[0].p.host} takes every connection on this port`);
         }
       }
-      const cfg = pluginConfig(`${protocol}_outbound_${port}`, entries.map((e) => e.svc), settings);
+      const cfg = pluginConfig(`${protocol}_outbound_${port}`, entries.map((e) => e.svc), settings,
+        { spanKind: "CLIENT", serviceName: `metaprotocol-${protocol}-outbound` });
       const module = modules.get(protocol) as ModuleRef;
       const plugin = wasmPlugin({ name, namespace: ns, protocol, direction: "outbound", module, settings, port, pluginConfig: cfg });
       pushChecked(plugin, protocol, entries.map((e) => e.p));
@@ -251,7 +253,7 @@ export function translate(observed: Observed, settings: Settings, previousGood =
     if (inboundDone.has(`${p.namespace}/${name}`)) continue; // two ports of one Service with one target port
     inboundDone.add(`${p.namespace}/${name}`);
     const svc = (c && !c.router && carried(carrier, p.namespace, name, p.host)) || inboundService(p, c?.router);
-    const cfg = pluginConfig(`${protocol}_inbound_${p.targetPort}`, [svc], settings);
+    const cfg = pluginConfig(`${protocol}_inbound_${p.targetPort}`, [svc], settings, { spanKind: "SERVER", serviceName: p.host });
     pushChecked(wasmPlugin({ name, namespace: p.namespace, protocol, direction: "inbound", module: modules.get(protocol) as ModuleRef,
       settings, port: p.targetPort as number, selector: p.selector, pluginConfig: cfg }), protocol, [p]);
   }

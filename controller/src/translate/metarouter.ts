@@ -6,6 +6,7 @@ import type { ServicePort } from "./catalog.js";
 import { durationMs, formatDuration } from "./duration.js";
 import { re2Error } from "./regex.js";
 import { normalizeExportTo, visibleIn } from "./visibility.js";
+import { checkGlobalRateLimit, type PluginGlobalRateLimit } from "./global-ratelimit.js";
 
 /** `{present: true}` is Aeraki's empty StringMatch: the attribute only has to be there. */
 export type Matcher = { exact: string } | { prefix: string } | { regex: string } | { present: true };
@@ -31,18 +32,22 @@ export interface Router {
   exportTo: string[];
   routes: Route[];
   localRateLimit?: RateLimit;
+  globalRateLimit?: PluginGlobalRateLimit;
   /** False when spec.gateways names only gateways: the rule is not for sidecars. */
   sidecars: boolean;
 }
 
 export interface Issue { type: "Accepted" | "ResolvedRefs"; reason: string; field: string; message: string }
-/** A condition that does not stop the MetaRouter from being used. */
-export interface Note { type: string; reason: string; message: string }
+/** A condition that does not stop the MetaRouter from being used (status True unless said). */
+export interface Note { type: string; reason: string; message: string; status?: "True" | "False" }
 
 export interface Checked { router?: Router; issues: Issue[]; notes: Note[] }
 
 export interface World {
   ports: ServicePort[];
+  /** Every Service and ServiceEntry (the rate limit service is not a metaprotocol one). */
+  services: KubeObject[];
+  serviceEntries: KubeObject[];
   destinationRules: KubeObject[];
   knownProtocols: Set<string>;
   settings: Settings;
@@ -77,7 +82,7 @@ function matcher(m: StringMatch | undefined, field: string, issues: Issue[]): Ma
   return { [k]: v } as Matcher;
 }
 
-function matchAttributes(attrs: Record<string, StringMatch> | undefined, field: string, issues: Issue[]) {
+export function matchAttributes(attrs: Record<string, StringMatch> | undefined, field: string, issues: Issue[]) {
   if (attrs === undefined || attrs === null) return undefined;
   if (typeof attrs !== "object" || Array.isArray(attrs)) { issues.push({ type: "Accepted", reason: "InvalidMatch", field, message: "must be a map of attribute name to {exact | prefix | regex}" }); return undefined; }
   if (Object.keys(attrs).length === 0) return undefined;
@@ -250,16 +255,15 @@ export function checkMetaRouter(mr: KubeObject, world: World): Checked {
         ? "spec.gateways: only sidecars (\"mesh\") are configured; the gateway entries are ignored"
         : "spec.gateways: names only gateways, and the controller configures sidecars only, so this MetaRouter is not applied; add \"mesh\" to apply it to sidecars" });
   }
-  if (spec.globalRateLimit !== undefined) {
-    notes.push({ type: "Unsupported", reason: "GlobalRateLimitNotSupported",
-      message: "spec.globalRateLimit: ignored, the module has no rate limit service client; use localRateLimit. The rest of the MetaRouter applies" });
-  }
+  const globalRateLimit = spec.globalRateLimit !== undefined
+    ? checkGlobalRateLimit(spec.globalRateLimit, world, issues, notes, (a, f, i) => matchAttributes(a as Record<string, StringMatch> | undefined, f, i))
+    : undefined;
   const perRequest = perRequestSplit(routes);
   if (perRequest) notes.push(perRequest);
 
   const router: Router = {
     key: key(mr), namespace: ns, created: mr.metadata.creationTimestamp ?? "", host,
-    exportTo: normalizeExportTo(spec.exportTo, ns), routes, localRateLimit, sidecars,
+    exportTo: normalizeExportTo(spec.exportTo, ns), routes, localRateLimit, globalRateLimit, sidecars,
   };
   return { router, issues, notes };
 }
@@ -308,7 +312,7 @@ export function conditionsFor(mr: KubeObject, checked: Pick<Checked, "issues" | 
   const byType = new Map<string, Note[]>();
   for (const n of [...checked.notes, ...extra]) byType.set(n.type, [...(byType.get(n.type) ?? []), n]);
   for (const [type, notes] of [...byType].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    out.push({ type, status: "True", reason: notes[0].reason, message: notes.map((n) => n.message).join("; "), observedGeneration: gen });
+    out.push({ type, status: notes.some((n) => n.status === "False") ? "False" : "True", reason: notes[0].reason, message: notes.map((n) => n.message).join("; "), observedGeneration: gen });
   }
   return out;
 }

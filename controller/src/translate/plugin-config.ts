@@ -50,6 +50,7 @@ export function outboundService(p: ServicePort, router: Router | undefined) {
   });
   out.routes = routes.length ? routes : [{ name: "default", route: [{ cluster: defaultCluster, weight: 100 }] }];
   if (policyHere && router?.localRateLimit && Object.keys(router.localRateLimit).length) out.localRateLimit = router.localRateLimit;
+  if (policyHere && router?.globalRateLimit) out.globalRateLimit = router.globalRateLimit;
   return out;
 }
 
@@ -67,14 +68,27 @@ export function inboundService(p: ServicePort, router: Router | undefined) {
     });
   }
   if (router?.localRateLimit && Object.keys(router.localRateLimit).length) out.localRateLimit = router.localRateLimit;
+  if (router?.globalRateLimit) out.globalRateLimit = router.globalRateLimit;
   return out;
 }
 
-export function pluginConfig(statPrefix: string, services: object[], settings: Settings) {
+/** Which side a plugin runs on, for its spans (CLIENT outbound, SERVER inbound) and their service name. */
+export interface Side { spanKind: "CLIENT" | "SERVER"; serviceName: string }
+
+export function pluginConfig(statPrefix: string, services: object[], settings: Settings, side?: Side) {
   const cfg: Record<string, unknown> = { statPrefix: statPrefix.replace(/[^a-zA-Z0-9_]/g, "_") };
   if (settings.maxFrameBytes !== undefined) cfg.maxFrameBytes = settings.maxFrameBytes;
   if (settings.onRouteMismatch !== undefined) cfg.onRouteMismatch = settings.onRouteMismatch;
   if (settings.methodStats) cfg.methodStats = true;
+  if (settings.latencyHistogram) cfg.latencyHistogram = true;
+  const otlp = (o: { service: string; port: number; randomSamplingPercentage?: number }) => {
+    const r: Record<string, unknown> = { collectorCluster: clusterName(o.port, "", o.service) };
+    if (side) r.serviceName = side.serviceName;
+    if (o.randomSamplingPercentage !== undefined) r.randomSamplingPercentage = o.randomSamplingPercentage;
+    return r;
+  };
+  if (settings.tracing) cfg.tracing = { ...otlp(settings.tracing), ...(side ? { spanKind: side.spanKind } : {}) };
+  if (settings.accessLog) cfg.accessLog = otlp(settings.accessLog);
   if (services.length) cfg.services = services;
   return cfg;
 }
