@@ -16,6 +16,7 @@ import { TcpProxy } from "./tcp-proxy.ts";
 import { errText, type VmEnv } from "./vm.ts";
 import { WasmNetworkFilter } from "./wasm-filter.ts";
 import { checkSignatures } from "./wasm-signatures.ts";
+import { withMemoryCap } from "./memory-cap.ts";
 
 export { ConfigError } from "./config.ts";
 
@@ -185,7 +186,7 @@ export async function tryConfigure(wasmPath: string, pluginConfigJson: string, r
   const logs: string[] = [];
   const env = makeEnv(logs, undefined, 0);
   const code = await readFile(wasmPath);
-  const module = await WebAssembly.compile(code);
+  const module = await WebAssembly.compile(withMemoryCap(code));
   checkSignatures(code);
   const slot = new VmSlot(module, "try-configure", "", env);
   const plugin = new Plugin(slot, {
