@@ -9,6 +9,7 @@ import { Errors, checkObject, childPath, itemPath, readString, readInt, readBool
 import { parseDuration } from "./config/duration";
 import { clusterNameError } from "./config/cluster";
 import { isIPv4, isIPv6 } from "./config/ip";
+import { DEFAULT_MAX_HELD_BYTES, MEMORY_PLAN_BYTES, MIN_MAX_HELD_BYTES } from "./budget";
 
 export const MATCH_EXACT: i32 = 0;
 export const MATCH_PREFIX: i32 = 1;
@@ -111,11 +112,15 @@ export const BIND_ON_FIRST_REQUEST: i32 = 0;
 export const BIND_ON_CONNECTION: i32 = 1;
 
 export const DEFAULT_MAX_FRAME_BYTES: i32 = 8388608;
+/** A frame is held whole until it is complete, and a callback may copy it twice (budget.ts). */
+export const MAX_MAX_FRAME_BYTES: i32 = 134217728;
 export const DEFAULT_STATS_FLUSH_INTERVAL_MS: u32 = 1000;
 
 export class PluginConfig {
   statPrefix: string = "";
   maxFrameBytes: i32 = DEFAULT_MAX_FRAME_BYTES;
+  /** The VM's budget for bytes held between callbacks (budget.ts); the last configured root sets it. */
+  maxHeldBytes: i64 = DEFAULT_MAX_HELD_BYTES;
   onRouteMismatch: i32 = ON_MISMATCH_KEEP;
   bindOn: i32 = BIND_ON_FIRST_REQUEST;
   statsFlushIntervalMs: u32 = DEFAULT_STATS_FLUSH_INTERVAL_MS;
@@ -132,7 +137,7 @@ export class ConfigResult {
   error: string = "";
 }
 
-const ROOT_FIELDS: string[] = ["statPrefix", "maxFrameBytes", "onRouteMismatch", "bindOn", "statsFlushIntervalMs", "methodStats", "services"];
+const ROOT_FIELDS: string[] = ["statPrefix", "maxFrameBytes", "maxHeldBytes", "onRouteMismatch", "bindOn", "statsFlushIntervalMs", "methodStats", "services"];
 const SERVICE_FIELDS: string[] = ["name", "match", "defaultCluster", "routes", "localRateLimit"];
 const SERVICE_MATCH_FIELDS: string[] = ["addresses", "attributes"];
 const MATCH_FIELDS: string[] = ["attributes"];
@@ -168,7 +173,9 @@ export function parsePluginConfig(json: string, defaultStatPrefix: string): Conf
   if (checkObject(e, root, "", ROOT_FIELDS)) {
     cfg.statPrefix = readString(e, root, "statPrefix", "", false, true, defaultStatPrefix);
     if (!e.failed && !isStatName(cfg.statPrefix)) e.fail("statPrefix", "must match [a-zA-Z0-9_]+, got " + quote(cfg.statPrefix));
-    cfg.maxFrameBytes = <i32>readInt(e, root, "maxFrameBytes", "", false, 16, 1073741824, DEFAULT_MAX_FRAME_BYTES);
+    cfg.maxFrameBytes = <i32>readInt(e, root, "maxFrameBytes", "", false, 16, MAX_MAX_FRAME_BYTES, DEFAULT_MAX_FRAME_BYTES);
+    cfg.maxHeldBytes = readInt(e, root, "maxHeldBytes", "", false, MIN_MAX_HELD_BYTES, MEMORY_PLAN_BYTES, DEFAULT_MAX_HELD_BYTES);
+    checkMemoryPlan(e, cfg);
     cfg.onRouteMismatch = readMismatch(e, root);
     cfg.bindOn = readBindOn(e, root);
     cfg.statsFlushIntervalMs = <u32>readInt(e, root, "statsFlushIntervalMs", "", false, 10, 60000, DEFAULT_STATS_FLUSH_INTERVAL_MS);
@@ -185,6 +192,22 @@ export function parsePluginConfig(json: string, defaultStatPrefix: string): Conf
   if (e.failed) { res.error = e.message; return res; }
   res.config = cfg;
   return res;
+}
+
+/** The held-bytes budget must hold one whole frame, and fit a VM's memory with a callback's buffers. */
+function checkMemoryPlan(e: Errors, cfg: PluginConfig): void {
+  if (e.failed) return;
+  const frame = <i64>cfg.maxFrameBytes;
+  if (frame > cfg.maxHeldBytes - (cfg.maxHeldBytes >> 3)) {
+    e.fail("maxFrameBytes", frame.toString() + " cannot be held within maxHeldBytes " + cfg.maxHeldBytes.toString() +
+      " (a partial frame is held whole, in at most 7/8 of the budget): lower maxFrameBytes or raise maxHeldBytes");
+    return;
+  }
+  const total = cfg.maxHeldBytes + 2 * frame;
+  if (total > MEMORY_PLAN_BYTES) {
+    e.fail("maxHeldBytes", "maxHeldBytes + 2 x maxFrameBytes is " + total.toString() + ", more than " + MEMORY_PLAN_BYTES.toString() +
+      " (a VM's memory is capped at 1 GiB; a callback may copy a frame twice besides what is held)");
+  }
 }
 
 function readMismatch(e: Errors, root: JsonValue): i32 {

@@ -2,11 +2,12 @@
 // first request, applies limits and mutations, correlates responses, and answers rejected
 // requests with protocol error replies that ride on the upstream's answer to a probe.
 import { Action, NetworkContext } from "../abi/context";
-import { BufferType, LogLevel, StreamType, closeStream, getPropertyString, getPropertyU64, log, setFilterState } from "../abi/host";
+import { BufferType, LogLevel, StreamType, closeStream, getPropertyString, getPropertyU64, log, logEnabled, setFilterState } from "../abi/host";
 import { Codec, DecodeStatus, ErrorType, MessageType, ResponseStatus, errorTypeName } from "./codec";
 import { Metadata } from "./metadata";
 import { ByteBuf } from "./bytes";
-import { FrameLoop, Verdict } from "./frames";
+import { Begin, FrameLoop, Verdict } from "./frames";
+import { HeldAccount, MAX_HELD_HEARTBEAT_BYTES, PENDING_ENTRY_BYTES } from "./budget";
 import { PluginConfig, Route, ServiceConfig, ON_MISMATCH_REJECT } from "./config";
 import { connectionRoute, ipOf, matchRoute, routeSendsTo, selectService } from "./router";
 import { Stat } from "./stats";
@@ -22,7 +23,13 @@ const LIFESPAN_CONNECTION: u32 = 2;
 
 /** A request answered locally; its error reply replaces the upstream's answer to the probe. */
 class Rejection {
-  constructor(public md: Metadata, public error: ErrorType, public message: string) {}
+  /** Charged to the connection's account while kept (an estimate of the copy's size). */
+  bytes: i64 = 0;
+  constructor(public md: Metadata, public error: ErrorType, public message: string) {
+    let n: i64 = 256 + (<i64>message.length << 1);
+    for (let i = 0; i < md.attributeCount; i++) n += 32 + (<i64>(md.attributeKey(i).length + md.attributeValue(i).length) << 1);
+    this.bytes = n;
+  }
 }
 
 export class MetaConnection extends NetworkContext {
@@ -34,6 +41,11 @@ export class MetaConnection extends NetworkContext {
   private rspMd: Metadata = new Metadata();
   /** Heartbeats seen before the connection is bound; forwarded in front of the first request. */
   private held: ByteBuf = new ByteBuf();
+  /** Everything this connection keeps between callbacks is charged here (budget.ts). */
+  private account: HeldAccount;
+  /** Set inside the frame loop when the connection must close: the stat and the log line. */
+  private fatalStat: Stat = Stat.Count;
+  private fatalWhy: string = "";
 
   private bound: bool = false;
   private service: ServiceConfig | null = null;
@@ -56,8 +68,14 @@ export class MetaConnection extends NetworkContext {
     super(id);
     this.cfg = root.config;
     this.codec = root.codec;
-    this.down = new FrameLoop(BufferType.DownstreamData, root.scratch);
-    this.up = new FrameLoop(BufferType.UpstreamData, root.scratch);
+    const account = new HeldAccount(root.stats);
+    this.account = account;
+    const down = new FrameLoop(BufferType.DownstreamData, account);
+    const up = new FrameLoop(BufferType.UpstreamData, account);
+    down.softLimit = root.config.maxFrameBytes;
+    up.softLimit = root.config.maxFrameBytes;
+    this.down = down;
+    this.up = up;
     root.stats.inc(Stat.CxTotal);
     root.stats.activeDelta++;
   }
@@ -116,7 +134,9 @@ export class MetaConnection extends NetworkContext {
     // Closing (close_stream was called): nothing more may reach the upstream.
     if (this.closing) return Action.Pause;
     const loop = this.down;
-    if (!loop.begin(size)) return Action.Continue;
+    const b = loop.begin(size);
+    if (b == Begin.HostRefused) return Action.Continue;
+    if (b == Begin.OverBudget) return this.overBudget(loop, "request");
     const md = this.reqMd;
     const max = this.cfg.maxFrameBytes;
     while (loop.pos < loop.srcLen && !this.closing) {
@@ -134,10 +154,12 @@ export class MetaConnection extends NetworkContext {
         return this.broken(loop, Stat.RequestDecodingError, "bad request frame: " + (md.error.length > 0 ? md.error : "invalid frame length"));
       }
       if (len > max) return this.broken(loop, Stat.FrameTooLarge, "frame of " + len.toString() + " bytes exceeds maxFrameBytes " + max.toString());
-      loop.apply(this.onRequest(loop, md, len), len);
+      const verdict = this.onRequest(loop, md, len);
+      if (this.fatalStat != Stat.Count) return this.broken(loop, this.fatalStat, this.fatalWhy);
+      loop.apply(verdict, len);
     }
     const forwards = loop.forwardsSomething();
-    loop.finish();
+    if (!loop.finish()) return this.overBudget(loop, "request");
     if (eos) this.onClientEnd(loop);
     this.root.endCallback();
     if (this.closing) closeStream(StreamType.Downstream);
@@ -148,7 +170,9 @@ export class MetaConnection extends NetworkContext {
   onUpstreamData(size: u32, eos: bool): Action {
     if (this.passthrough) return Action.Continue;
     const loop = this.up;
-    if (!loop.begin(size)) return Action.Continue;
+    const b = loop.begin(size);
+    if (b == Begin.HostRefused) return Action.Continue;
+    if (b == Begin.OverBudget) return this.overBudget(loop, "response");
     const md = this.rspMd;
     while (loop.pos < loop.srcLen) {
       md.reset();
@@ -172,9 +196,10 @@ export class MetaConnection extends NetworkContext {
       loop.repl.clear();
       this.codec.onError(r.md, r.error, r.message, loop.repl);
       loop.append(loop.repl.ptr, loop.repl.len);
+      this.account.give(r.bytes);
     }
     this.orphans.length = 0;
-    loop.finish();
+    if (!loop.finish()) return this.overBudget(loop, "response");
     this.root.endCallback();
     return Action.Continue;
   }
@@ -185,7 +210,7 @@ export class MetaConnection extends NetworkContext {
     const type = md.messageType;
     if (type == MessageType.Heartbeat) {
       stats.inc(Stat.Heartbeat);
-      if (!this.bound && this.root.needsBinding) { this.held.writeBytes(frame, len); return Verdict.Drop; }
+      if (!this.bound && this.root.needsBinding) { this.hold(frame, len); return Verdict.Drop; }
       return Verdict.Keep;
     }
     if (md.isReply || (type != MessageType.Request && type != MessageType.Oneway)) return Verdict.Keep;
@@ -233,11 +258,14 @@ export class MetaConnection extends NetworkContext {
     }
     const slot = route != null ? this.root.slotOf(route) : -1;
     stats.incRoute(slot);
-    if (type == MessageType.Request) this.pending.set(md.requestId, packSlots(slot, methodSlot));
+    if (type == MessageType.Request) {
+      if (!this.account.take(PENDING_ENTRY_BYTES)) { this.fatal(Stat.HeldBytesOverflow, "the VM's held-bytes budget (maxHeldBytes) is full: no room for another request in flight"); return Verdict.Drop; }
+      if (this.pending.has(md.requestId)) this.account.give(PENDING_ENTRY_BYTES); // replaced, not added
+      this.pending.set(md.requestId, packSlots(slot, methodSlot));
+    }
 
     loop.repl.clear();
-    const held = this.held;
-    if (held.len > 0) { loop.repl.writeBytes(held.ptr, held.len); held.clear(); }
+    this.releaseHeld(loop.repl);
     if (route != null && route.requestMutation.length > 0) {
       if (this.codec.encode(md, route.requestMutation, frame, len, loop.repl)) {
         stats.inc(Stat.MutationApplied);
@@ -277,8 +305,7 @@ export class MetaConnection extends NetworkContext {
    */
   private reject(loop: FrameLoop, md: Metadata, error: ErrorType, message: string): Verdict {
     loop.repl.clear();
-    const held = this.held;
-    if (held.len > 0) { loop.repl.writeBytes(held.ptr, held.len); held.clear(); }
+    this.releaseHeld(loop.repl);
     if (md.messageType == MessageType.Oneway) return loop.repl.len > 0 ? Verdict.Replace : Verdict.Drop;
     this.root.stats.inc(Stat.LocalReply);
     if (this.rejections.has(md.requestId) || this.pending.has(md.requestId)) {
@@ -288,6 +315,10 @@ export class MetaConnection extends NetworkContext {
       return Verdict.Drop;
     }
     const r = new Rejection(md.clone(), error, message);
+    if (!this.account.take(r.bytes)) {
+      this.fatal(Stat.HeldBytesOverflow, "the VM's held-bytes budget (maxHeldBytes) is full: no room to keep a rejected request");
+      return Verdict.Drop;
+    }
     if (this.codec.probe(md, loop.repl)) {
       this.rejections.set(md.requestId, r);
       return Verdict.Replace;
@@ -308,6 +339,7 @@ export class MetaConnection extends NetworkContext {
     if (this.rejections.has(id)) {
       const r = this.rejections.get(id);
       this.rejections.delete(id);
+      this.account.give(r.bytes);
       loop.repl.clear();
       this.codec.onError(r.md, r.error, r.message, loop.repl);
       return Verdict.Replace;
@@ -319,6 +351,7 @@ export class MetaConnection extends NetworkContext {
     if (!this.pending.has(id)) { stats.inc(Stat.UnmatchedResponse); return Verdict.Keep; }
     const packed = this.pending.get(id);
     this.pending.delete(id);
+    this.account.give(PENDING_ENTRY_BYTES);
     if (md.responseStatus == ResponseStatus.Error || md.messageType == MessageType.Error) stats.incMethodError(methodSlotOf(packed));
     const slot = routeSlotOf(packed);
     if (slot < 0) return Verdict.Keep;
@@ -342,6 +375,47 @@ export class MetaConnection extends NetworkContext {
       "' has a " + direction + " mutation but this " + this.codec.name() + " frame has no place for it; forwarded unchanged (counted in mutation_unsupported)");
   }
 
+  /**
+   * Keeps a heartbeat that came before the first request. A connection may keep at most
+   * MAX_HELD_HEARTBEAT_BYTES of them (a real client sends one a minute); more is a flood.
+   */
+  private hold(frame: usize, len: i32): void {
+    const held = this.held;
+    if (held.len > 0 && held.len + len > MAX_HELD_HEARTBEAT_BYTES) {
+      this.fatal(Stat.HeartbeatOverflow, "more than " + MAX_HELD_HEARTBEAT_BYTES.toString() + " bytes of heartbeats before the first request");
+      return;
+    }
+    const need = <i64>held.len + <i64>len;
+    if (need > <i64>held.cap) {
+      const cap = ByteBuf.grownCapacity(held.cap, need, <i64>MAX_HELD_HEARTBEAT_BYTES);
+      if (!this.account.take(cap - <i64>held.cap)) {
+        this.fatal(Stat.HeldBytesOverflow, "the VM's held-bytes budget (maxHeldBytes) is full: no room for a held heartbeat");
+        return;
+      }
+      held.resize(<i32>cap);
+    }
+    held.writeBytes(frame, len);
+  }
+
+  /** The held heartbeats go out in front of `repl`; their memory is given back. */
+  private releaseHeld(repl: ByteBuf): void {
+    const held = this.held;
+    if (held.len == 0) return;
+    repl.writeBytes(held.ptr, held.len);
+    this.account.give(<i64>held.cap);
+    held.free();
+  }
+
+  private fatal(stat: Stat, why: string): void {
+    if (this.fatalStat != Stat.Count) return;
+    this.fatalStat = stat;
+    this.fatalWhy = why;
+  }
+
+  private overBudget(loop: FrameLoop, what: string): Action {
+    return this.broken(loop, Stat.HeldBytesOverflow, "the VM's held-bytes budget (maxHeldBytes) is full: no room to hold a partial " + what + " frame");
+  }
+
   /** A broken frame closes this connection only; it is counted and logged, nothing traps. */
   private broken(loop: FrameLoop, stat: Stat, why: string): Action {
     this.root.stats.inc(stat);
@@ -360,7 +434,7 @@ export class MetaConnection extends NetworkContext {
   private onClientEnd(loop: FrameLoop): void {
     if (loop.tail.len > 0) {
       this.root.stats.inc(Stat.RequestTruncated);
-      log(LogLevel.Debug, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.connectionName() +
+      if (logEnabled(LogLevel.Debug)) log(LogLevel.Debug, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.connectionName() +
         ": client closed inside a frame (" + loop.tail.len.toString() + " bytes held)");
       loop.tail.clear();
       this.closing = true;
@@ -381,12 +455,19 @@ export class MetaConnection extends NetworkContext {
   onDownstreamClose(peer: u32): void {}
   onUpstreamClose(peer: u32): void {}
 
+  /**
+   * Closing allocates nothing unless debug logging is on: thousands of connections closing at
+   * once must not outrun the incremental collector (the allocator would double the memory,
+   * which a Wasm VM never gives back). The maps go with the connection object.
+   */
   onDone(): void {
     this.root.stats.activeDelta--;
-    log(LogLevel.Debug, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.connectionName() +
-      " closed: requests=" + this.requests.toString() + " cluster=" + (this.cluster.length > 0 ? this.cluster : "(tcp_proxy default)") +
-      " in_flight=" + this.pending.size.toString());
+    if (logEnabled(LogLevel.Debug)) {
+      log(LogLevel.Debug, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.connectionName() +
+        " closed: requests=" + this.requests.toString() + " cluster=" + (this.cluster.length > 0 ? this.cluster : "(tcp_proxy default)") +
+        " in_flight=" + this.pending.size.toString());
+    }
     this.down.free(); this.up.free(); this.held.free();
-    this.pending.clear(); this.rejections.clear();
+    this.account.releaseAll();
   }
 }

@@ -1,19 +1,17 @@
 // The plugin's root context: owns the parsed config, the codec, stats, the rate limiter and the
 // random source; creates one MetaConnection per downstream connection.
 import { NetworkContext, RootContext } from "../abi/context";
-import { BufferType, LogLevel, bufferString, log, nowNanos, setTickPeriod, getPropertyString } from "../abi/host";
+import { BufferType, LogLevel, bufferString, log, nowNanos, refreshLogLevel, setTickPeriod, getPropertyString } from "../abi/host";
 import { Codec, WantedKeys } from "./codec";
 import { BIND_ON_CONNECTION, PluginConfig, Route, parsePluginConfig } from "./config";
 import { Stats } from "./stats";
+import { heldBudget } from "./budget";
 import { RateLimiter } from "./ratelimit";
 import { MetaConnection } from "./connection";
-import { Scratch } from "./frames";
 
 export class MetaRoot extends RootContext {
   config: PluginConfig;
   stats: Stats = new Stats();
-  /** Per-callback buffers shared by all connections of this plugin (see frames.ts). */
-  scratch: Scratch = new Scratch();
   limiter: RateLimiter = new RateLimiter("metaprotocol");
   wanted: WantedKeys = WantedKeys.none();
   noKeys: WantedKeys = WantedKeys.none();
@@ -43,6 +41,7 @@ export class MetaRoot extends RootContext {
   }
 
   onConfigure(size: u32): bool {
+    refreshLogLevel();
     const raw = size > 0 ? bufferString(BufferType.PluginConfiguration, size) : null;
     // Envoy passes no configuration as an empty buffer: that is the empty config.
     const text = raw == null || raw.trim().length == 0 ? "{}" : raw;
@@ -54,6 +53,7 @@ export class MetaRoot extends RootContext {
     const cfg = r.config!;
     this.config = cfg;
     this.codec.maxFrameBytes = cfg.maxFrameBytes;
+    heldBudget.limit = cfg.maxHeldBytes; // per VM: the newest config of any root in it
     this.wanted = cfg.requestKeys;
     const owner = getPropertyString("plugin_root_id");
     this.limiter = new RateLimiter("metaprotocol/" + (owner != null ? owner : "") + "/" + cfg.statPrefix);
@@ -95,7 +95,7 @@ export class MetaRoot extends RootContext {
     return true;
   }
 
-  onTick(): void { this.stats.flush(); }
+  onTick(): void { refreshLogLevel(); this.stats.flush(); }
   onDone(): void { this.stats.flush(); }
 
   newConnection(id: u32): NetworkContext { return new MetaConnection(id, this); }

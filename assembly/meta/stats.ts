@@ -8,7 +8,8 @@ export const enum Stat {
   CxTotal, RequestTotal, Oneway, ResponseTotal, ResponseError, Heartbeat,
   RequestDecodingError, ResponseDecodingError, FrameTooLarge,
   RouteNotFound, RouteMismatch, LocalReply, OverLimit,
-  MutationApplied, MutationUnsupported, UnmatchedResponse, RequestTruncated, Passthrough, Count,
+  MutationApplied, MutationUnsupported, UnmatchedResponse, RequestTruncated, Passthrough,
+  HeldBytesOverflow, HeartbeatOverflow, Count,
 }
 
 const NAMES: string[] = [
@@ -16,7 +17,11 @@ const NAMES: string[] = [
   "request_decoding_error", "response_decoding_error", "frame_too_large",
   "route_not_found", "route_mismatch", "local_reply", "ratelimit_over_limit",
   "mutation_applied", "mutation_unsupported", "response_unmatched", "request_truncated", "downstream_cx_passthrough",
+  "held_bytes_overflow", "heartbeat_overflow",
 ];
+
+/** Memory already reported per gauge name by this VM (module-wide: one VM, one memory). */
+const reportedMemory = new Map<string, i64>();
 
 /** Distinct method names with their own counters, for the whole proxy (all worker VMs). */
 export const MAX_METHODS = 256;
@@ -33,6 +38,11 @@ export class Stats {
    * name, and proxy_record_metric from each would overwrite the others' count.
    */
   activeDelta: i64 = 0;
+  /** Change of held_bytes (what this root's connections keep between callbacks) since the last flush. */
+  heldDelta: i64 = 0;
+  private heldId: u32 = 0xffffffff;
+  private memoryName: string = "";
+  private memoryId: u32 = 0xffffffff;
 
   /** Define every metric (allowed in on_configure, not at start-up). */
   define(prefix: string, routeNames: string[]): void {
@@ -43,6 +53,9 @@ export class Stats {
       unchecked(this.ids[i] = defineMetric(MetricType.Counter, base + NAMES[i]));
     }
     this.activeId = defineMetric(MetricType.Gauge, base + "downstream_cx_active");
+    this.heldId = defineMetric(MetricType.Gauge, base + "held_bytes");
+    this.memoryName = base + "wasm_memory_bytes";
+    this.memoryId = defineMetric(MetricType.Gauge, this.memoryName);
     this.routeIds = new Array<u32>(routeNames.length);
     this.routeDeltas = new Array<i64>(routeNames.length);
     for (let i = 0; i < routeNames.length; i++) {
@@ -103,5 +116,19 @@ export class Stats {
       if (d != 0) { incrementMetric(unchecked(this.methodIds[i]), d); unchecked(this.methodDeltas[i] = 0); }
     }
     if (this.activeDelta != 0) { incrementMetric(this.activeId, this.activeDelta); this.activeDelta = 0; }
+    if (this.heldDelta != 0) { incrementMetric(this.heldId, this.heldDelta); this.heldDelta = 0; }
+    this.flushMemory();
+  }
+
+  /**
+   * wasm_memory_bytes: the linear memory of every VM running this plugin (all workers add
+   * theirs). A VM's memory is reported once per gauge name however many roots it has (a config
+   * update adds a root to the same VM), by increments, as downstream_cx_active is.
+   */
+  private flushMemory(): void {
+    if (this.memoryName.length == 0) return;
+    const now = <i64>memory.size() << 16;
+    const seen = reportedMemory.has(this.memoryName) ? reportedMemory.get(this.memoryName) : 0;
+    if (now != seen) { incrementMetric(this.memoryId, now - seen); reportedMemory.set(this.memoryName, now); }
   }
 }
