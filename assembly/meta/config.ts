@@ -9,6 +9,10 @@ import { Errors, checkObject, childPath, itemPath, readString, readInt, readBool
 import { parseDuration } from "./config/duration";
 import { clusterNameError } from "./config/cluster";
 import { isIPv4, isIPv6 } from "./config/ip";
+import {
+  MAX_CONFIG_BYTES, MAX_SERVICES, MAX_ROUTES_PER_SERVICE, MAX_ROUTES, MAX_ADDRESSES_PER_SERVICE, MAX_ATTRIBUTES_PER_MATCH,
+  MAX_DESTINATIONS_PER_ROUTE, MAX_MUTATIONS_PER_ROUTE, MAX_RATE_LIMIT_CONDITIONS,
+} from "./config/limits";
 import { DEFAULT_MAX_HELD_BYTES, MEMORY_PLAN_BYTES, MIN_MAX_HELD_BYTES } from "./budget";
 
 export const MATCH_EXACT: i32 = 0;
@@ -157,6 +161,7 @@ const U32_MAX: i64 = 4294967295;
  */
 export const MAX_CONFIG_REGEX_INSTRUCTIONS: i32 = 100000;
 let regexInstructions = 0; // of the config being parsed (the module is single-threaded)
+let routeCount = 0; // of the config being parsed
 
 /**
  * Parse and validate the plugin configuration. `defaultStatPrefix` (the protocol name) is used
@@ -164,12 +169,18 @@ let regexInstructions = 0; // of the config being parsed (the module is single-t
  */
 export function parsePluginConfig(json: string, defaultStatPrefix: string): ConfigResult {
   const res = new ConfigResult();
+  // UTF-16 units never outnumber UTF-8 bytes: the byte count is only needed near the bound.
+  if (json.length > MAX_CONFIG_BYTES / 3 && String.UTF8.byteLength(json) > MAX_CONFIG_BYTES) {
+    res.error = "(root): the configuration is " + String.UTF8.byteLength(json).toString() + " bytes, more than " + MAX_CONFIG_BYTES.toString();
+    return res;
+  }
   const parsed = parseJson(json);
   if (parsed.error.length > 0) { res.error = "(root): invalid JSON: " + parsed.error; return res; }
   const root = changetype<JsonValue>(parsed.value);
   const e = new Errors();
   const cfg = new PluginConfig();
   regexInstructions = 0;
+  routeCount = 0;
   if (checkObject(e, root, "", ROOT_FIELDS)) {
     cfg.statPrefix = readString(e, root, "statPrefix", "", false, true, defaultStatPrefix);
     if (!e.failed && !isStatName(cfg.statPrefix)) e.fail("statPrefix", "must match [a-zA-Z0-9_]+, got " + quote(cfg.statPrefix));
@@ -181,7 +192,7 @@ export function parsePluginConfig(json: string, defaultStatPrefix: string): Conf
     cfg.statsFlushIntervalMs = <u32>readInt(e, root, "statsFlushIntervalMs", "", false, 10, 60000, DEFAULT_STATS_FLUSH_INTERVAL_MS);
     cfg.methodStats = readBool(e, root, "methodStats", "", false);
     if (cfg.methodStats) cfg.requestKeys.add("method");
-    const services = readList(e, root, "services", "");
+    const services = readList(e, root, "services", "", MAX_SERVICES);
     if (services != null) {
       for (let i = 0; i < services.length && !e.failed; i++) {
         const s = readService(e, services.at(i), itemPath("services", i), i, cfg.requestKeys);
@@ -236,7 +247,7 @@ function readService(e: Errors, v: JsonValue, path: string, index: i32, keys: Wa
   const m = readObject(e, v, "match", path, false, SERVICE_MATCH_FIELDS);
   if (m != null) {
     const mp = childPath(path, "match");
-    const addrs = readList(e, m, "addresses", mp);
+    const addrs = readList(e, m, "addresses", mp, MAX_ADDRESSES_PER_SERVICE);
     if (addrs != null) {
       for (let i = 0; i < addrs.length && !e.failed; i++) {
         const a = addrs.at(i);
@@ -253,8 +264,10 @@ function readService(e: Errors, v: JsonValue, path: string, index: i32, keys: Wa
   }
   s.defaultCluster = readString(e, v, "defaultCluster", path, false, false, "");
   if (!e.failed && v.get("defaultCluster") != null) checkCluster(e, s.defaultCluster, childPath(path, "defaultCluster"));
-  const routes = readList(e, v, "routes", path);
+  const routes = readList(e, v, "routes", path, MAX_ROUTES_PER_SERVICE);
   if (routes != null) {
+    routeCount += routes.length;
+    if (routeCount > MAX_ROUTES) e.fail(childPath(path, "routes"), "the config's services together have more than " + MAX_ROUTES.toString() + " routes");
     for (let i = 0; i < routes.length && !e.failed; i++) {
       const r = readRoute(e, routes.at(i), itemPath(childPath(path, "routes"), i), i, keys);
       if (r != null) s.routes.push(r);
@@ -284,7 +297,7 @@ function readRoute(e: Errors, v: JsonValue, path: string, index: i32, keys: Want
   r.name = readString(e, v, "name", path, true, true, "");
   const m = readObject(e, v, "match", path, false, MATCH_FIELDS);
   if (m != null) r.match = readAttributes(e, m, childPath(path, "match"), keys);
-  const dests = readList(e, v, "route", path);
+  const dests = readList(e, v, "route", path, MAX_DESTINATIONS_PER_ROUTE);
   if (dests != null) {
     const dp = childPath(path, "route");
     let total: i64 = 0;
@@ -309,7 +322,7 @@ function readRoute(e: Errors, v: JsonValue, path: string, index: i32, keys: Want
 
 function readMutations(e: Errors, v: JsonValue, key: string, path: string): KeyValue[] {
   const out: KeyValue[] = [];
-  const list = readList(e, v, key, path);
+  const list = readList(e, v, key, path, MAX_MUTATIONS_PER_ROUTE);
   if (list == null) return out;
   const lp = childPath(path, key);
   for (let i = 0; i < list.length && !e.failed; i++) {
@@ -331,6 +344,7 @@ function readAttributes(e: Errors, m: JsonValue, path: string, keys: WantedKeys)
   if (attrs == null) return match;
   const ap = childPath(path, "attributes");
   if (attrs.kind != JSON_OBJECT) { e.fail(ap, "must be an object, got " + jsonKindName(attrs.kind)); return match; }
+  if (attrs.length > MAX_ATTRIBUTES_PER_MATCH) { e.fail(ap, "at most " + MAX_ATTRIBUTES_PER_MATCH.toString() + " attributes, got " + attrs.length.toString()); return match; }
   for (let i = 0; i < attrs.length && !e.failed; i++) {
     const key = attrs.keyAt(i);
     const kp = childPath(ap, key);
@@ -385,7 +399,7 @@ function readRateLimit(e: Errors, v: JsonValue, path: string, keys: WantedKeys):
   const rl = new LocalRateLimit();
   const b = readObject(e, v, "tokenBucket", path, false, BUCKET_FIELDS);
   if (b != null) rl.bucket = readBucket(e, b, childPath(path, "tokenBucket"));
-  const conds = readList(e, v, "conditions", path);
+  const conds = readList(e, v, "conditions", path, MAX_RATE_LIMIT_CONDITIONS);
   if (conds != null) {
     const cp = childPath(path, "conditions");
     for (let i = 0; i < conds.length && !e.failed; i++) {

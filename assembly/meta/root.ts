@@ -6,6 +6,7 @@ import { Codec, WantedKeys } from "./codec";
 import { BIND_ON_CONNECTION, PluginConfig, Route, parsePluginConfig } from "./config";
 import { Stats } from "./stats";
 import { heldBudget } from "./budget";
+import { MAX_CONFIG_BYTES } from "./config/limits";
 import { RateLimiter } from "./ratelimit";
 import { MetaConnection } from "./connection";
 
@@ -42,6 +43,11 @@ export class MetaRoot extends RootContext {
 
   onConfigure(size: u32): bool {
     refreshLogLevel();
+    if (size > <u32>MAX_CONFIG_BYTES) {
+      // Refused before it is read: a huge document must not cost memory (a VM never gives it back).
+      log(LogLevel.Error, "metaprotocol: plugin config refused: (root): the configuration is " + size.toString() + " bytes, more than " + MAX_CONFIG_BYTES.toString());
+      return false;
+    }
     const raw = size > 0 ? bufferString(BufferType.PluginConfiguration, size) : null;
     // Envoy passes no configuration as an empty buffer: that is the empty config.
     const text = raw == null || raw.trim().length == 0 ? "{}" : raw;
@@ -58,9 +64,12 @@ export class MetaRoot extends RootContext {
     const owner = getPropertyString("plugin_root_id");
     this.limiter = new RateLimiter("metaprotocol/" + (owner != null ? owner : "") + "/" + cfg.statPrefix);
     // Flatten routes into slots: stats and the in-flight table refer to routes by slot.
+    // Same-named routes share a slot (and its counter, as in Envoy); the slot's route is the
+    // first with that name. Linear in the number of routes (names are hashed).
     this.routes = [];
     this.routeSlots.clear();
     const names: string[] = [];
+    const slotByName = new Map<string, i32>();
     this.needsBinding = false;
     this.needsAddresses = false;
     this.addressesOnly = cfg.services.length > 0;
@@ -72,20 +81,18 @@ export class MetaRoot extends RootContext {
       for (let j = 0; j < svc.routes.length; j++) {
         const route = svc.routes[j];
         if (route.clusters.length > 0) this.needsBinding = true;
-        let slot = names.indexOf(route.name);
-        if (slot < 0) { slot = names.length; names.push(route.name); }
-        this.routes.push(route);
+        let slot: i32;
+        if (slotByName.has(route.name)) {
+          slot = slotByName.get(route.name);
+        } else {
+          slot = names.length;
+          names.push(route.name);
+          slotByName.set(route.name, slot);
+          this.routes.push(route);
+        }
         this.routeSlots.set(changetype<usize>(route), slot);
       }
     }
-    // Slot -> first route with that name (same-named routes share the counter, as in Envoy).
-    const bySlot: Route[] = [];
-    for (let i = 0; i < names.length; i++) {
-      for (let j = 0; j < this.routes.length; j++) {
-        if (this.routes[j].name == names[i]) { bySlot.push(this.routes[j]); break; }
-      }
-    }
-    this.routes = bySlot;
     this.bindsAtConnection = cfg.bindOn == BIND_ON_CONNECTION && cfg.services.length > 0;
     if (this.bindsAtConnection) this.needsBinding = false;
     this.stats.define(cfg.statPrefix, names);

@@ -232,6 +232,17 @@ describe("plugin config: defaults and model behaviour", () => {
   });
 });
 
+function repeat(item: string, n: i32): string {
+  const parts: string[] = [];
+  for (let i = 0; i < n; i++) parts.push(item);
+  return parts.join(",");
+}
+function manyAttributes(n: i32): string {
+  const parts: string[] = [];
+  for (let i = 0; i < n; i++) parts.push("\"k" + i.toString() + "\":{\"present\":true}");
+  return parts.join(",");
+}
+
 // [config JSON, expected error (exact)]
 const REFUSED: string[] = [
   "[]", "(root): must be an object, got a list",
@@ -243,6 +254,12 @@ const REFUSED: string[] = [
   // 512 MiB was accepted once and trapped the VM (Envoy caps a VM's memory at 1 GiB).
   "{\"maxFrameBytes\":536870912}", "maxFrameBytes: must be an integer between 16 and 134217728, got 536870912",
   "{\"maxFrameBytes\":1024.5}", "maxFrameBytes: must be an integer between 16 and 134217728, got a fraction or exponent",
+  "{\"services\":[{\"name\":\"a\",\"match\":{\"attributes\":{" + manyAttributes(33) + "}}}]}", "services[0].match.attributes: at most 32 attributes, got 33",
+  "{\"services\":[{\"name\":\"a\",\"routes\":[{\"name\":\"r\",\"route\":[" + repeat("{\"cluster\":\"outbound|1|v1|a\",\"weight\":1}", 65) + "]}]}]}", "services[0].routes[0].route: at most 64 entries, got 65",
+  "{\"services\":[" + repeat("{\"name\":\"a\"}", 4097) + "]}", "services: at most 4096 entries, got 4097",
+  "{\"services\":[{\"name\":\"a\",\"routes\":[" + repeat("{\"name\":\"r\"}", 1025) + "]}]}", "services[0].routes: at most 1024 entries, got 1025",
+  "{\"services\":[" + repeat("{\"name\":\"a\",\"routes\":[" + repeat("{\"name\":\"r\"}", 1000) + "]}", 9) + "]}", "services[8].routes: the config's services together have more than 8192 routes",
+  "{\"statPrefix\":\"" + "x".repeat(2 << 20) + "\"}", "(root): the configuration is 2097169 bytes, more than 2097152",
   "{\"maxHeldBytes\":1000}", "maxHeldBytes: must be an integer between 1048576 and 805306368, got 1000",
   "{\"maxHeldBytes\":1048576,\"maxFrameBytes\":2097152}", "maxFrameBytes: 2097152 cannot be held within maxHeldBytes 1048576 (a partial frame is held whole, in at most 7/8 of the budget): lower maxFrameBytes or raise maxHeldBytes",
   "{\"maxHeldBytes\":1048576,\"maxFrameBytes\":917505}", "maxFrameBytes: 917505 cannot be held within maxHeldBytes 1048576 (a partial frame is held whole, in at most 7/8 of the budget): lower maxFrameBytes or raise maxHeldBytes",
