@@ -52,8 +52,9 @@ export class MetaConnection extends NetworkContext {
   private cluster: string = "";
   /** request id -> packed route and method slots (see packSlots) for two-way requests in flight. */
   private pending: Map<u64, i32> = new Map<u64, i32>();
-  private rejections: Map<u64, Rejection> = new Map<u64, Rejection>();
-  private orphans: Rejection[] = [];
+  /** Rejected requests awaiting the answer to their probe, by id (made on first use: idle connections stay small). */
+  private rejectionsMap: Map<u64, Rejection> | null = null;
+  private orphansList: Rejection[] | null = null;
   private closing: bool = false;
   /** The last decode in that direction stopped at WaitForData: the next one continues it. */
   private downWaiting: bool = false;
@@ -191,14 +192,17 @@ export class MetaConnection extends NetworkContext {
       loop.apply(this.onResponse(loop, md, len), len);
     }
     // Error replies that had no probe to ride on go out with whatever the upstream sent.
-    for (let i = 0; i < this.orphans.length; i++) {
-      const r = this.orphans[i];
-      loop.repl.clear();
-      this.codec.onError(r.md, r.error, r.message, loop.repl);
-      loop.append(loop.repl.ptr, loop.repl.len);
-      this.account.give(r.bytes);
+    const orphans = this.orphansList;
+    if (orphans != null && orphans.length > 0) {
+      for (let i = 0; i < orphans.length; i++) {
+        const r = orphans[i];
+        loop.repl.clear();
+        this.codec.onError(r.md, r.error, r.message, loop.repl);
+        loop.append(loop.repl.ptr, loop.repl.len);
+        this.account.give(r.bytes);
+      }
+      orphans.length = 0;
     }
-    this.orphans.length = 0;
     if (!loop.finish()) return this.overBudget(loop, "response");
     this.root.endCallback();
     return Action.Continue;
@@ -308,7 +312,7 @@ export class MetaConnection extends NetworkContext {
     this.releaseHeld(loop.repl);
     if (md.messageType == MessageType.Oneway) return loop.repl.len > 0 ? Verdict.Replace : Verdict.Drop;
     this.root.stats.inc(Stat.LocalReply);
-    if (this.rejections.has(md.requestId) || this.pending.has(md.requestId)) {
+    if (this.hasRejection(md.requestId) || this.pending.has(md.requestId)) {
       // The id is already in flight: a second probe could not be told apart. Close instead.
       log(LogLevel.Warn, "metaprotocol: duplicate request id " + md.requestId.toString() + "; closing connection");
       this.closing = true;
@@ -336,7 +340,7 @@ export class MetaConnection extends NetworkContext {
   private onResponse(loop: FrameLoop, md: Metadata, len: i32): Verdict {
     if (!md.isReply) return Verdict.Keep; // upstream-initiated heartbeat or request
     const id = md.requestId;
-    if (this.rejections.has(id)) {
+    if (this.hasRejection(id)) {
       const r = this.rejections.get(id);
       this.rejections.delete(id);
       this.account.give(r.bytes);
@@ -447,6 +451,18 @@ export class MetaConnection extends NetworkContext {
    * The connection as Envoy names it in its own logs ([C<id>]); context ids are per VM, so two
    * workers' connections can share one. Read only when a line is logged.
    */
+  private get rejections(): Map<u64, Rejection> {
+    let m = this.rejectionsMap;
+    if (m == null) { m = new Map<u64, Rejection>(); this.rejectionsMap = m; }
+    return m;
+  }
+  private get orphans(): Rejection[] {
+    let l = this.orphansList;
+    if (l == null) { l = []; this.orphansList = l; }
+    return l;
+  }
+  private hasRejection(id: u64): bool { const m = this.rejectionsMap; return m != null && m.has(id); }
+
   private connectionName(): string {
     const id = getPropertyU64("connection.id", 0);
     return id != 0 ? id.toString() : "ctx" + this.id.toString();
