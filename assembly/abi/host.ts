@@ -56,6 +56,9 @@ export function bufferString(type: BufferType, size: u32): string | null {
   return text;
 }
 
+/** Host calls from now on act on context `id` (a root acting on one of its connections). */
+export function setEffectiveContext(id: u32): u32 { return raw.proxy_set_effective_context(id); }
+
 export function continueStream(t: StreamType): u32 { return raw.proxy_continue_stream(<u32>t); }
 export function closeStream(t: StreamType): u32 { return raw.proxy_close_stream(<u32>t); }
 

@@ -119,12 +119,18 @@ export const DEFAULT_MAX_FRAME_BYTES: i32 = 8388608;
 /** A frame is held whole until it is complete, and a callback may copy it twice (budget.ts). */
 export const MAX_MAX_FRAME_BYTES: i32 = 134217728;
 export const DEFAULT_STATS_FLUSH_INTERVAL_MS: u32 = 1000;
+export const DEFAULT_DRAIN_WINDOW_MS: i64 = 10000;
+export const MAX_DRAIN_WINDOW_MS: i64 = 3600000;
 
 export class PluginConfig {
   statPrefix: string = "";
   maxFrameBytes: i32 = DEFAULT_MAX_FRAME_BYTES;
   /** The VM's budget for bytes held between callbacks (budget.ts); the last configured root sets it. */
   maxHeldBytes: i64 = DEFAULT_MAX_HELD_BYTES;
+  /** When newer rules arrive, close open connections they would bind elsewhere (rules-update.ts). */
+  drainOnRuleChange: bool = true;
+  /** How long such a connection may wait for a quiet moment before its new requests get error replies. */
+  drainWindowMs: i64 = DEFAULT_DRAIN_WINDOW_MS;
   onRouteMismatch: i32 = ON_MISMATCH_KEEP;
   bindOn: i32 = BIND_ON_FIRST_REQUEST;
   statsFlushIntervalMs: u32 = DEFAULT_STATS_FLUSH_INTERVAL_MS;
@@ -141,7 +147,7 @@ export class ConfigResult {
   error: string = "";
 }
 
-const ROOT_FIELDS: string[] = ["statPrefix", "maxFrameBytes", "maxHeldBytes", "onRouteMismatch", "bindOn", "statsFlushIntervalMs", "methodStats", "services"];
+const ROOT_FIELDS: string[] = ["statPrefix", "maxFrameBytes", "maxHeldBytes", "drainOnRuleChange", "drainWindow", "onRouteMismatch", "bindOn", "statsFlushIntervalMs", "methodStats", "services"];
 const SERVICE_FIELDS: string[] = ["name", "match", "defaultCluster", "routes", "localRateLimit"];
 const SERVICE_MATCH_FIELDS: string[] = ["addresses", "attributes"];
 const MATCH_FIELDS: string[] = ["attributes"];
@@ -187,6 +193,8 @@ export function parsePluginConfig(json: string, defaultStatPrefix: string): Conf
     cfg.maxFrameBytes = <i32>readInt(e, root, "maxFrameBytes", "", false, 16, MAX_MAX_FRAME_BYTES, DEFAULT_MAX_FRAME_BYTES);
     cfg.maxHeldBytes = readInt(e, root, "maxHeldBytes", "", false, MIN_MAX_HELD_BYTES, MEMORY_PLAN_BYTES, DEFAULT_MAX_HELD_BYTES);
     checkMemoryPlan(e, cfg);
+    cfg.drainOnRuleChange = readBool(e, root, "drainOnRuleChange", "", true);
+    cfg.drainWindowMs = readDrainWindow(e, root);
     cfg.onRouteMismatch = readMismatch(e, root);
     cfg.bindOn = readBindOn(e, root);
     cfg.statsFlushIntervalMs = <u32>readInt(e, root, "statsFlushIntervalMs", "", false, 10, 60000, DEFAULT_STATS_FLUSH_INTERVAL_MS);
@@ -219,6 +227,17 @@ function checkMemoryPlan(e: Errors, cfg: PluginConfig): void {
     e.fail("maxHeldBytes", "maxHeldBytes + 2 x maxFrameBytes is " + total.toString() + ", more than " + MEMORY_PLAN_BYTES.toString() +
       " (a VM's memory is capped at 1 GiB; a callback may copy a frame twice besides what is held)");
   }
+}
+
+function readDrainWindow(e: Errors, root: JsonValue): i64 {
+  if (e.failed) return DEFAULT_DRAIN_WINDOW_MS;
+  const v = root.get("drainWindow");
+  if (v == null) return DEFAULT_DRAIN_WINDOW_MS;
+  if (v.kind != JSON_STRING) { e.fail("drainWindow", "must be a duration string such as \"10s\", got " + jsonKindName(v.kind)); return 0; }
+  const d = parseDuration(v.stringValue);
+  if (d.error.length > 0) { e.fail("drainWindow", d.error); return 0; }
+  if (d.ms > MAX_DRAIN_WINDOW_MS) { e.fail("drainWindow", "must be at most 1h, got " + quote(v.stringValue)); return 0; }
+  return d.ms;
 }
 
 function readMismatch(e: Errors, root: JsonValue): i32 {

@@ -10,10 +10,13 @@ import { Begin, FrameLoop, Verdict } from "./frames";
 import { HeldAccount, MAX_HELD_HEARTBEAT_BYTES, PENDING_ENTRY_BYTES } from "./budget";
 import { PluginConfig, Route, ServiceConfig, ON_MISMATCH_REJECT } from "./config";
 import { connectionRoute, ipOf, matchRoute, routeSendsTo, selectService } from "./router";
+import { bindingAllowed } from "./binding";
 import { Stat } from "./stats";
 import { MetaRoot } from "./root";
 
 const FILTER_STATE_CLUSTER = "envoy.tcp_proxy.cluster";
+/** The binding "request" of a connection bound when it opened (bindOn CONNECTION): none. */
+const NO_REQUEST = new Metadata();
 const LIFESPAN_CONNECTION: u32 = 2;
 
 // A request in flight remembers its route slot and its method-stats slot in one i32.
@@ -65,6 +68,19 @@ export class MetaConnection extends NetworkContext {
   /** Bound at connection (bindOn CONNECTION) without a service: the first request may claim one by attributes. */
   private claimByAttributes: bool = false;
 
+  // Rule changes (drain.ts): what the binding was decided on, kept so newer rules can be asked
+  // whether they would bind this connection the same way; and the drain state.
+  private bindMd: Metadata | null = null;
+  private bindDst: string | null = null;
+  nextConn: MetaConnection | null = null;
+  prevConn: MetaConnection | null = null;
+  draining: bool = false;
+  /** The drain window ended: new requests get error replies. */
+  drainRejecting: bool = false;
+  drainDeadlineMs: u64 = 0;
+  /** Last client bytes, tracked while draining only (no clock read per callback otherwise). */
+  lastClientMs: u64 = 0;
+
   constructor(id: u32, private root: MetaRoot) {
     super(id);
     this.cfg = root.config;
@@ -79,6 +95,7 @@ export class MetaConnection extends NetworkContext {
     this.up = up;
     root.stats.inc(Stat.CxTotal);
     root.stats.activeDelta++;
+    root.drainer.add(this);
   }
 
   onNewConnection(): Action {
@@ -105,7 +122,8 @@ export class MetaConnection extends NetworkContext {
     let dst: string | null = null;
     const a = getPropertyString("destination.address");
     if (a != null) dst = ipOf(a);
-    const svc = selectService(this.cfg, this.reqMd, dst); // no request yet: claims by address only
+    this.bindDst = dst;
+    const svc = selectService(this.root.bindingConfig(), this.reqMd, dst); // no request yet: claims by address only
     this.service = svc;
     if (svc == null) { this.claimByAttributes = true; return; }
     const route = connectionRoute(svc);
@@ -134,6 +152,7 @@ export class MetaConnection extends NetworkContext {
     if (this.passthrough) return Action.Continue;
     // Closing (close_stream was called): nothing more may reach the upstream.
     if (this.closing) return Action.Pause;
+    if (this.draining) this.lastClientMs = this.root.nowMs();
     const loop = this.down;
     const b = loop.begin(size);
     if (b == Begin.HostRefused) return Action.Continue;
@@ -219,6 +238,10 @@ export class MetaConnection extends NetworkContext {
     }
     if (md.isReply || (type != MessageType.Request && type != MessageType.Oneway)) return Verdict.Keep;
     stats.inc(Stat.RequestTotal);
+    if (this.drainRejecting) {
+      stats.inc(Stat.DrainRejected);
+      return this.reject(loop, md, ErrorType.NoHealthyUpstream, "the rules changed and this connection is being closed: reconnect");
+    }
     if (type == MessageType.Oneway) stats.inc(Stat.Oneway);
     this.requests++;
     let methodSlot = -1;
@@ -282,16 +305,20 @@ export class MetaConnection extends NetworkContext {
     return Verdict.Replace;
   }
 
-  /** First request: pick the service, the route and the cluster for the whole connection. */
+  /**
+   * First request: pick the service, the route and the cluster for the whole connection. A root
+   * that knows newer rules binds by them (the connection would be drained otherwise).
+   */
   private bind(md: Metadata): Route | null {
     this.bound = true;
-    const cfg = this.cfg;
+    const cfg = this.root.bindingConfig();
     if (cfg.services.length == 0) return null;
     let dst: string | null = null;
     if (this.root.needsAddresses) {
       const a = getPropertyString("destination.address");
       if (a != null) dst = ipOf(a);
     }
+    if (this.cfg.drainOnRuleChange) { this.bindMd = md.clone(); this.bindDst = dst; }
     const svc = selectService(cfg, md, dst);
     this.service = svc;
     if (svc == null) return null;
@@ -468,6 +495,26 @@ export class MetaConnection extends NetworkContext {
     return id != 0 ? id.toString() : "ctx" + this.id.toString();
   }
 
+  /** Whether `cfg` would bind this connection as it is bound; true when it is not bound yet. */
+  bindingAllowedBy(cfg: PluginConfig, atConnection: bool): bool {
+    if (!this.bound || this.closing || this.passthrough) return true;
+    const md = this.bindMd;
+    if (md == null && !atConnection) return true; // bound without routing rules to compare
+    return bindingAllowed(cfg, md != null ? md : NO_REQUEST, this.bindDst, atConnection, this.cluster);
+  }
+
+  /** Nothing in flight in either direction and no partial frame held. */
+  idle(): bool {
+    const r = this.rejectionsMap;
+    return this.pending.size == 0 && (r == null || r.size == 0) && this.down.tail.len == 0 && this.up.tail.len == 0;
+  }
+
+  /** The root closed this connection (drain): no more bytes reach the upstream. */
+  drainClosed(): void {
+    this.closing = true;
+    this.root.stats.inc(Stat.DrainClose);
+  }
+
   onDownstreamClose(peer: u32): void {}
   onUpstreamClose(peer: u32): void {}
 
@@ -478,6 +525,7 @@ export class MetaConnection extends NetworkContext {
    */
   onDone(): void {
     this.root.stats.activeDelta--;
+    this.root.drainer.remove(this);
     if (logEnabled(LogLevel.Debug)) {
       log(LogLevel.Debug, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.connectionName() +
         " closed: requests=" + this.requests.toString() + " cluster=" + (this.cluster.length > 0 ? this.cluster : "(tcp_proxy default)") +

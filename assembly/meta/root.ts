@@ -2,6 +2,8 @@
 // random source; creates one MetaConnection per downstream connection.
 import { NetworkContext, RootContext } from "../abi/context";
 import { BufferType, LogLevel, bufferString, log, nowNanos, refreshLogLevel, setTickPeriod, getPropertyString } from "../abi/host";
+import { Drainer, DRAIN_TICK_MS } from "./drain";
+import { RulesChannel } from "./rules-update";
 import { Codec, WantedKeys } from "./codec";
 import { BIND_ON_CONNECTION, PluginConfig, Route, parsePluginConfig } from "./config";
 import { Stats } from "./stats";
@@ -25,6 +27,12 @@ export class MetaRoot extends RootContext {
   addressesOnly: bool = false;
   private routes: Route[] = [];
   private routeSlots: Map<usize, i32> = new Map<usize, i32>();
+  /** This root's connections, and the drain of those newer rules would bind elsewhere (drain.ts). */
+  drainer: Drainer = new Drainer();
+  private rules: RulesChannel | null = null;
+  /** The config text as given (compared with newer rules published by other roots). */
+  private configText: string = "";
+  private tickMs: u32 = 0;
   private rng: u32 = 0x9e3779b9;
   private nowCacheMs: u64 = 0;
 
@@ -96,13 +104,58 @@ export class MetaRoot extends RootContext {
     this.bindsAtConnection = cfg.bindOn == BIND_ON_CONNECTION && cfg.services.length > 0;
     if (this.bindsAtConnection) this.needsBinding = false;
     this.stats.define(cfg.statPrefix, names);
-    setTickPeriod(cfg.statsFlushIntervalMs);
+    this.configText = text;
+    this.drainer.newest = null;
+    this.drainer.newestText = "";
+    const pluginName = getPropertyString("plugin_name");
+    this.rules = new RulesChannel(pluginName != null ? pluginName : "", owner != null ? owner : "");
+    this.rules!.publish(text);
+    this.setTick(cfg.statsFlushIntervalMs);
     log(LogLevel.Info, "metaprotocol: " + this.codec.name() + " configured: " + cfg.services.length.toString() +
       " services, " + names.length.toString() + " routes, stats metaprotocol." + cfg.statPrefix);
     return true;
   }
 
-  onTick(): void { refreshLogLevel(); this.stats.flush(); }
+  /** The config newer rules say to bind new requests by (this root's own when it is the newest). */
+  bindingConfig(): PluginConfig {
+    const n = this.drainer.newest;
+    return n != null ? n : this.config;
+  }
+
+  onTick(): void {
+    refreshLogLevel();
+    const rules = this.rules;
+    if (rules != null) {
+      const json = rules.poll();
+      if (json != null) this.learn(json);
+    }
+    const drainer = this.drainer;
+    if (drainer.active > 0) drainer.step(this.nowMs(), this.id);
+    // Draining connections are checked often; otherwise the stats period is the tick.
+    this.setTick(drainer.active > 0 ? DRAIN_TICK_MS : this.config.statsFlushIntervalMs);
+    this.stats.flush();
+    this.endCallback();
+  }
+
+  /** Newer (or this root's own again) rules were published for this plugin. */
+  private learn(json: string): void {
+    const before = this.drainer.newest;
+    if (!this.drainer.learn(json, this.configText, this.codec.name(), this.bindsAtConnection, this.nowMs())) return;
+    const newest = this.drainer.newest;
+    if (newest === before) return;
+    // Requests are decoded for the keys both rule sets read: a connection not yet bound binds
+    // by the newer rules.
+    this.wanted = newest != null ? WantedKeys.union(this.config.requestKeys, newest.requestKeys) : this.config.requestKeys;
+    log(LogLevel.Info, "metaprotocol." + this.config.statPrefix + ": " + (newest != null
+      ? "newer rules published for this plugin: " + this.drainer.active.toString() + " open connections they bind elsewhere are draining"
+      : "this root's rules are the newest again: drains cancelled"));
+  }
+
+  private setTick(ms: u32): void {
+    if (ms == this.tickMs) return;
+    this.tickMs = ms;
+    setTickPeriod(ms);
+  }
   onDone(): void { this.stats.flush(); }
 
   newConnection(id: u32): NetworkContext { return new MetaConnection(id, this); }

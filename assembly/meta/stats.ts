@@ -9,7 +9,7 @@ export const enum Stat {
   RequestDecodingError, ResponseDecodingError, FrameTooLarge,
   RouteNotFound, RouteMismatch, LocalReply, OverLimit,
   MutationApplied, MutationUnsupported, UnmatchedResponse, RequestTruncated, Passthrough,
-  HeldBytesOverflow, HeartbeatOverflow, Count,
+  HeldBytesOverflow, HeartbeatOverflow, DrainClose, DrainRejected, Count,
 }
 
 const NAMES: string[] = [
@@ -17,7 +17,7 @@ const NAMES: string[] = [
   "request_decoding_error", "response_decoding_error", "frame_too_large",
   "route_not_found", "route_mismatch", "local_reply", "ratelimit_over_limit",
   "mutation_applied", "mutation_unsupported", "response_unmatched", "request_truncated", "downstream_cx_passthrough",
-  "held_bytes_overflow", "heartbeat_overflow",
+  "held_bytes_overflow", "heartbeat_overflow", "downstream_cx_drain_close", "drain_rejected",
 ];
 
 /** Memory already reported per gauge name by this VM (module-wide: one VM, one memory). */
