@@ -78,8 +78,8 @@ export class MetaConnection extends NetworkContext {
   /** The drain window ended: new requests get error replies. */
   drainRejecting: bool = false;
   drainDeadlineMs: u64 = 0;
-  /** Last client bytes, tracked while draining only (no clock read per callback otherwise). */
-  lastClientMs: u64 = 0;
+  /** Last bytes either way, tracked while draining only (no clock read per callback otherwise). */
+  lastActivityMs: u64 = 0;
 
   constructor(id: u32, private root: MetaRoot) {
     super(id);
@@ -152,7 +152,7 @@ export class MetaConnection extends NetworkContext {
     if (this.passthrough) return Action.Continue;
     // Closing (close_stream was called): nothing more may reach the upstream.
     if (this.closing) return Action.Pause;
-    if (this.draining) this.lastClientMs = this.root.nowMs();
+    if (this.draining) this.lastActivityMs = this.root.nowMs();
     const loop = this.down;
     const b = loop.begin(size);
     if (b == Begin.HostRefused) return Action.Continue;
@@ -223,6 +223,7 @@ export class MetaConnection extends NetworkContext {
       orphans.length = 0;
     }
     if (!loop.finish()) return this.overBudget(loop, "response");
+    if (this.draining) this.lastActivityMs = this.root.nowMs();
     this.root.endCallback();
     return Action.Continue;
   }

@@ -1,19 +1,21 @@
 // Rule changes that reach open connections. A root that learns of newer rules (rules-update.ts)
 // reviews each of its bound connections: one the newer rules would bind to another cluster is
 // drained, that is closed at a request boundary with nothing in flight (its client reconnects
-// and the newest root binds it by the new rules). The close waits for a quiet moment: no request
-// or response in flight, no partial frame, and no byte from the client for QUIET_MS. A
-// connection that finds none within the drain window answers its new requests with error
-// replies until nothing is in flight, then closes. Counted: downstream_cx_drain_close,
-// drain_rejected.
+// and the newest root binds it by the new rules): once nothing is in flight and neither the
+// client nor the server has sent a byte for QUIET_MS. Like any server-side close, it can meet a
+// request the client writes at that very instant; waiting for a silence keeps that rare for
+// clients that pause between calls. A connection that finds no silence within the drain window
+// (a client that always has calls in flight) answers its new requests with error replies until
+// nothing is in flight, then closes: no request it sent goes unanswered.
+// Counted: downstream_cx_drain_close, drain_rejected.
 import { PluginConfig, parsePluginConfig } from "./config";
 import { LogLevel, StreamType, closeStream, log, setEffectiveContext } from "../abi/host";
 import { MetaConnection } from "./connection";
 
-/** How long the client must have been silent: a request it just wrote must not meet the close. */
-export const QUIET_MS: u64 = 25;
+/** How long a draining connection must have been silent (both ways) before it is closed. */
+export const QUIET_MS: u64 = 20;
 /** A root with draining connections ticks this often (then its own period again). */
-export const DRAIN_TICK_MS: u32 = 25;
+export const DRAIN_TICK_MS: u32 = 5;
 
 export class Drainer {
   private first: MetaConnection | null = null;
@@ -71,7 +73,7 @@ export class Drainer {
         c.draining = true;
         c.drainRejecting = false;
         c.drainDeadlineMs = nowMs + <u64>cfg!.drainWindowMs;
-        c.lastClientMs = nowMs; // silence is measured from now on
+        c.lastActivityMs = nowMs; // silence is measured from now on
         this.active++;
       } else if (!wanted && c.draining) {
         c.draining = false;
@@ -90,7 +92,7 @@ export class Drainer {
     while (c != null) {
       const next = c.nextConn;
       if (c.draining) {
-        if (c.idle() && nowMs >= c.lastClientMs + QUIET_MS) {
+        if (c.idle() && nowMs >= c.lastActivityMs + QUIET_MS) {
           // Envoy closes after this callback returns (FlushWrite): nothing is in flight.
           setEffectiveContext(c.id);
           closeStream(StreamType.Downstream);

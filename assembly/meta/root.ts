@@ -156,7 +156,7 @@ export class MetaRoot extends RootContext {
     this.tickMs = ms;
     setTickPeriod(ms);
   }
-  onDone(): void { this.stats.flush(); }
+  onDone(): void { this.stats.flush(); this.stats.releaseMemoryName(); }
 
   newConnection(id: u32): NetworkContext { return new MetaConnection(id, this); }
 

@@ -20,8 +20,9 @@ const NAMES: string[] = [
   "held_bytes_overflow", "heartbeat_overflow", "downstream_cx_drain_close", "drain_rejected",
 ];
 
-/** Memory already reported per gauge name by this VM (module-wide: one VM, one memory). */
-const reportedMemory = new Map<string, i64>();
+/** Memory this VM reported under a gauge name, and how many roots use that name (module-wide: one VM, one memory). */
+class MemoryReport { bytes: i64 = 0; roots: i32 = 0; }
+const reportedMemory = new Map<string, MemoryReport>();
 
 /** Distinct method names with their own counters, for the whole proxy (all worker VMs). */
 export const MAX_METHODS = 256;
@@ -54,8 +55,13 @@ export class Stats {
     }
     this.activeId = defineMetric(MetricType.Gauge, base + "downstream_cx_active");
     this.heldId = defineMetric(MetricType.Gauge, base + "held_bytes");
+    this.releaseMemoryName();
     this.memoryName = base + "wasm_memory_bytes";
     this.memoryId = defineMetric(MetricType.Gauge, this.memoryName);
+    let r: MemoryReport;
+    if (reportedMemory.has(this.memoryName)) r = reportedMemory.get(this.memoryName);
+    else { r = new MemoryReport(); reportedMemory.set(this.memoryName, r); }
+    r.roots++;
     this.routeIds = new Array<u32>(routeNames.length);
     this.routeDeltas = new Array<i64>(routeNames.length);
     for (let i = 0; i < routeNames.length; i++) {
@@ -127,8 +133,22 @@ export class Stats {
    */
   private flushMemory(): void {
     if (this.memoryName.length == 0) return;
+    const r = reportedMemory.get(this.memoryName);
     const now = <i64>memory.size() << 16;
-    const seen = reportedMemory.has(this.memoryName) ? reportedMemory.get(this.memoryName) : 0;
-    if (now != seen) { incrementMetric(this.memoryId, now - seen); reportedMemory.set(this.memoryName, now); }
+    if (now != r.bytes) { incrementMetric(this.memoryId, now - r.bytes); r.bytes = now; }
+  }
+
+  /**
+   * The root is going away (or renamed its stats): when no other root of this VM reports under
+   * the name, this VM's memory leaves that gauge and the name is forgotten.
+   */
+  releaseMemoryName(): void {
+    if (this.memoryName.length == 0) return;
+    const r = reportedMemory.get(this.memoryName);
+    if (--r.roots == 0) {
+      if (r.bytes != 0) incrementMetric(this.memoryId, -r.bytes);
+      reportedMemory.delete(this.memoryName);
+    }
+    this.memoryName = "";
   }
 }
