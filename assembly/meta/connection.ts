@@ -222,6 +222,9 @@ export class MetaConnection extends NetworkContext {
       }
       orphans.length = 0;
     }
+    // The upstream closed with requests unanswered: each gets an error reply before the close
+    // reaches the client (tcp_proxy closes the client's side after these bytes).
+    if (eos && this.pending.size > 0 && !this.closing) this.answerPending(loop);
     if (!loop.finish()) return this.overBudget(loop, "response");
     if (this.draining) this.lastActivityMs = this.root.nowMs();
     this.root.endCallback();
@@ -396,6 +399,26 @@ export class MetaConnection extends NetworkContext {
     }
     this.mutationRefused(route.name, "response");
     return Verdict.Keep;
+  }
+
+  /**
+   * Error replies for every request still in flight when the upstream ended. The codec writes
+   * them from the connection's last request (a protocol's replies are alike but for the id).
+   */
+  private answerPending(loop: FrameLoop): void {
+    const ids = this.pending.keys();
+    const md = this.reqMd;
+    md.messageType = MessageType.Request;
+    md.isReply = false;
+    for (let i = 0; i < ids.length; i++) {
+      md.requestId = ids[i];
+      loop.repl.clear();
+      this.codec.onError(md, ErrorType.NoHealthyUpstream, "the upstream closed the connection before answering", loop.repl);
+      loop.append(loop.repl.ptr, loop.repl.len);
+      this.root.stats.inc(Stat.UpstreamClosedReply);
+    }
+    this.account.give(<i64>ids.length * PENDING_ENTRY_BYTES);
+    this.pending.clear();
   }
 
   /** Counted every time; logged once per connection so a busy connection cannot flood the log. */

@@ -9,7 +9,7 @@ export const enum Stat {
   RequestDecodingError, ResponseDecodingError, FrameTooLarge,
   RouteNotFound, RouteMismatch, LocalReply, OverLimit,
   MutationApplied, MutationUnsupported, UnmatchedResponse, RequestTruncated, Passthrough,
-  HeldBytesOverflow, HeartbeatOverflow, DrainClose, DrainRejected, Count,
+  HeldBytesOverflow, HeartbeatOverflow, DrainClose, DrainRejected, UpstreamClosedReply, Count,
 }
 
 const NAMES: string[] = [
@@ -18,6 +18,7 @@ const NAMES: string[] = [
   "route_not_found", "route_mismatch", "local_reply", "ratelimit_over_limit",
   "mutation_applied", "mutation_unsupported", "response_unmatched", "request_truncated", "downstream_cx_passthrough",
   "held_bytes_overflow", "heartbeat_overflow", "downstream_cx_drain_close", "drain_rejected",
+  "upstream_closed_reply",
 ];
 
 /** Memory this VM reported under a gauge name, and how many roots use that name (module-wide: one VM, one memory). */
