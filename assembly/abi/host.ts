@@ -20,6 +20,15 @@ export class Slice {
   free(): void { if (this.ptr != 0) heap.free(this.ptr); this.ptr = 0; this.len = 0; }
 }
 
+/** Envoy's current log level for Wasm (read on each tick; trace until first read). */
+let hostLogLevel: u32 = 0;
+export function refreshLogLevel(): void {
+  store<u32>(RET_LEN, 0);
+  if (raw.proxy_get_log_level(RET_LEN) == Status.Ok) hostLogLevel = load<u32>(RET_LEN);
+}
+/** False when Envoy would drop a line at this level: skip building it. */
+export function logEnabled(level: LogLevel): bool { return <u32>level >= hostLogLevel; }
+
 export function log(level: LogLevel, msg: string): void {
   const buf = String.UTF8.encode(msg);
   raw.proxy_log(<u32>level, changetype<usize>(buf), <usize>buf.byteLength);
@@ -46,6 +55,7 @@ export function bufferString(type: BufferType, size: u32): string | null {
   s.free();
   return text;
 }
+
 
 export function continueStream(t: StreamType): u32 { return raw.proxy_continue_stream(<u32>t); }
 export function closeStream(t: StreamType): u32 { return raw.proxy_close_stream(<u32>t); }

@@ -44,6 +44,13 @@ export function utf8Equals(p: usize, len: i32, s: string): bool {
 }
 
 /**
+ * No buffer ever asks the allocator for more than this: AssemblyScript's allocator traps on a
+ * block over 1 GiB, and Envoy caps a VM's memory at 1 GiB. Config bounds keep every buffer far
+ * below it (see budget.ts); reaching it is a bug, reported by name instead of a bare trap.
+ */
+export const MAX_BUFFER_BYTES: i64 = 512 << 20;
+
+/**
  * A growable byte buffer in unmanaged module memory. One instance is kept per connection and
  * direction and reused for every callback, so the hot path does not allocate per frame.
  */
@@ -55,10 +62,30 @@ export class ByteBuf {
   clear(): void { this.len = 0; }
 
   ensure(extra: i32): void {
-    const need = this.len + extra;
-    if (need <= this.cap) return;
-    let cap = this.cap < 256 ? 256 : this.cap;
-    while (cap < need) cap <<= 1;
+    const need = <i64>this.len + <i64>extra;
+    if (need <= <i64>this.cap) return;
+    this.resize(<i32>ByteBuf.grownCapacity(this.cap, need, MAX_BUFFER_BYTES));
+  }
+
+  /**
+   * The capacity to grow to for `need` bytes: doubling (from 256) for amortized appends, but
+   * never past `soft` unless `need` itself is larger. Checked against MAX_BUFFER_BYTES first.
+   */
+  static grownCapacity(cap: i32, need: i64, soft: i64): i64 {
+    if (need > MAX_BUFFER_BYTES || need < 0) {
+      throw new Error("buffer of " + need.toString() + " bytes requested (limit " + MAX_BUFFER_BYTES.toString() + ")");
+    }
+    let c: i64 = cap < 256 ? 256 : <i64>cap;
+    while (c < need) c <<= 1;
+    if (c > soft) c = need > soft ? need : soft;
+    return c;
+  }
+
+  /** Sets the capacity to exactly `cap` bytes (never below len); 0 frees the memory. */
+  resize(cap: i32): void {
+    if (cap < this.len) cap = this.len;
+    if (cap == this.cap) return;
+    if (cap == 0) { this.free(); return; }
     this.ptr = this.ptr == 0 ? heap.alloc(<usize>cap) : heap.realloc(this.ptr, <usize>cap);
     this.cap = cap;
   }

@@ -51,6 +51,14 @@ export class WantedKeys {
   static everything(): WantedKeys { const w = new WantedKeys(); w.all = true; return w; }
   add(k: string): void { if (!this.keys.has(k)) { this.keys.add(k); this.list.push(k); } }
   has(k: string): bool { return this.all || this.keys.has(k); }
+  /** Every key of a and b. */
+  static union(a: WantedKeys, b: WantedKeys): WantedKeys {
+    if (a.all || b.all) return WantedKeys.everything();
+    const w = new WantedKeys();
+    for (let i = 0; i < a.list.length; i++) w.add(a.list[i]);
+    for (let i = 0; i < b.list.length; i++) w.add(b.list[i]);
+    return w;
+  }
   isEmpty(): bool { return !this.all && this.keys.size == 0; }
 }
 

@@ -13,6 +13,11 @@ import { isIPv4, isIPv6 } from "./config/ip";
 import { RouteIndex } from "./router";
 import { GLOBAL_RATE_LIMIT_FIELDS, GlobalRateLimitConfig, readGlobalRateLimit } from "./config/global-ratelimit";
 import { AccessLogConfig, TracingConfig, readAccessLog, readTracing } from "./config/telemetry";
+import {
+  MAX_CONFIG_BYTES, MAX_SERVICES, MAX_ROUTES_PER_SERVICE, MAX_ROUTES, MAX_ADDRESSES_PER_SERVICE, MAX_ATTRIBUTES_PER_MATCH,
+  MAX_DESTINATIONS_PER_ROUTE, MAX_MUTATIONS_PER_ROUTE, MAX_RATE_LIMIT_CONDITIONS,
+} from "./config/limits";
+import { DEFAULT_MAX_HELD_BYTES, MEMORY_PLAN_BYTES, MIN_MAX_HELD_BYTES } from "./budget";
 
 export const MATCH_EXACT: i32 = 0;
 export const MATCH_PREFIX: i32 = 1;
@@ -140,13 +145,23 @@ export const BIND_ON_CONNECTION: i32 = 1;
 export const DEFAULT_MAX_FRAME_BYTES: i32 = 8388608;
 export const DEFAULT_MAX_REGEX_INPUT_BYTES: i32 = 4096;
 export const MAX_REGEX_INPUT_BYTES: i32 = 1048576;
+/** A frame is held whole until it is complete, and a callback may copy it twice (budget.ts). */
+export const MAX_MAX_FRAME_BYTES: i32 = 134217728;
 export const DEFAULT_STATS_FLUSH_INTERVAL_MS: u32 = 1000;
+export const DEFAULT_DRAIN_WINDOW_MS: i64 = 10000;
+export const MAX_DRAIN_WINDOW_MS: i64 = 3600000;
 
 export class PluginConfig {
   statPrefix: string = "";
   maxFrameBytes: i32 = DEFAULT_MAX_FRAME_BYTES;
   /** Shared by every regex matcher of this config. */
   regexInput: RegexInputLimit = new RegexInputLimit(DEFAULT_MAX_REGEX_INPUT_BYTES);
+  /** The VM's budget for bytes held between callbacks (budget.ts); the last configured root sets it. */
+  maxHeldBytes: i64 = DEFAULT_MAX_HELD_BYTES;
+  /** When newer rules arrive, close open connections they would bind elsewhere (rules-update.ts). */
+  drainOnRuleChange: bool = true;
+  /** How long such a connection may wait for a quiet moment before its new requests get error replies. */
+  drainWindowMs: i64 = DEFAULT_DRAIN_WINDOW_MS;
   onRouteMismatch: i32 = ON_MISMATCH_KEEP;
   bindOn: i32 = BIND_ON_FIRST_REQUEST;
   statsFlushIntervalMs: u32 = DEFAULT_STATS_FLUSH_INTERVAL_MS;
@@ -168,7 +183,7 @@ export class ConfigResult {
 }
 
 const ROOT_FIELDS: string[] = ["statPrefix", "maxFrameBytes", "maxRegexInputBytes", "onRouteMismatch", "bindOn", "statsFlushIntervalMs", "methodStats", "services",
-  "tracing", "accessLog", "latencyHistogram"];
+  "maxHeldBytes", "drainOnRuleChange", "drainWindow", "tracing", "accessLog", "latencyHistogram"];
 const SERVICE_FIELDS: string[] = ["name", "match", "defaultCluster", "routes", "localRateLimit", "globalRateLimit"];
 const SERVICE_MATCH_FIELDS: string[] = ["addresses", "attributes"];
 const MATCH_FIELDS: string[] = ["attributes"];
@@ -189,6 +204,7 @@ const U32_MAX: i64 = 4294967295;
 export const MAX_CONFIG_REGEX_INSTRUCTIONS: i32 = 100000;
 let regexInstructions = 0; // of the config being parsed (the module is single-threaded)
 let regexInput = new RegexInputLimit(DEFAULT_MAX_REGEX_INPUT_BYTES); // of the config being parsed
+let routeCount = 0; // of the config being parsed
 
 /**
  * Parse and validate the plugin configuration. `defaultStatPrefix` (the protocol name) is used
@@ -196,19 +212,29 @@ let regexInput = new RegexInputLimit(DEFAULT_MAX_REGEX_INPUT_BYTES); // of the c
  */
 export function parsePluginConfig(json: string, defaultStatPrefix: string): ConfigResult {
   const res = new ConfigResult();
+  // UTF-16 units never outnumber UTF-8 bytes: the byte count is only needed near the bound.
+  if (json.length > MAX_CONFIG_BYTES / 3 && String.UTF8.byteLength(json) > MAX_CONFIG_BYTES) {
+    res.error = "(root): the configuration is " + String.UTF8.byteLength(json).toString() + " bytes, more than " + MAX_CONFIG_BYTES.toString();
+    return res;
+  }
   const parsed = parseJson(json);
   if (parsed.error.length > 0) { res.error = "(root): invalid JSON: " + parsed.error; return res; }
   const root = changetype<JsonValue>(parsed.value);
   const e = new Errors();
   const cfg = new PluginConfig();
   regexInstructions = 0;
+  routeCount = 0;
   newCacheBudget();
   if (checkObject(e, root, "", ROOT_FIELDS)) {
     cfg.statPrefix = readString(e, root, "statPrefix", "", false, true, defaultStatPrefix);
     if (!e.failed && !isStatName(cfg.statPrefix)) e.fail("statPrefix", "must match [a-zA-Z0-9_]+, got " + quote(cfg.statPrefix));
-    cfg.maxFrameBytes = <i32>readInt(e, root, "maxFrameBytes", "", false, 16, 1073741824, DEFAULT_MAX_FRAME_BYTES);
+    cfg.maxFrameBytes = <i32>readInt(e, root, "maxFrameBytes", "", false, 16, MAX_MAX_FRAME_BYTES, DEFAULT_MAX_FRAME_BYTES);
+    cfg.maxHeldBytes = readInt(e, root, "maxHeldBytes", "", false, MIN_MAX_HELD_BYTES, MEMORY_PLAN_BYTES, DEFAULT_MAX_HELD_BYTES);
+    checkMemoryPlan(e, cfg);
     cfg.regexInput.maxBytes = <i32>readInt(e, root, "maxRegexInputBytes", "", false, 1, MAX_REGEX_INPUT_BYTES, DEFAULT_MAX_REGEX_INPUT_BYTES);
     regexInput = cfg.regexInput;
+    cfg.drainOnRuleChange = readBool(e, root, "drainOnRuleChange", "", true);
+    cfg.drainWindowMs = readDrainWindow(e, root);
     cfg.onRouteMismatch = readChoice(e, root, "onRouteMismatch", "KEEP", "REJECT");
     cfg.bindOn = readChoice(e, root, "bindOn", "FIRST_REQUEST", "CONNECTION");
     cfg.statsFlushIntervalMs = <u32>readInt(e, root, "statsFlushIntervalMs", "", false, 10, 60000, DEFAULT_STATS_FLUSH_INTERVAL_MS);
@@ -219,7 +245,7 @@ export function parsePluginConfig(json: string, defaultStatPrefix: string): Conf
     cfg.latencyHistogram = readBool(e, root, "latencyHistogram", "", false);
     if (cfg.tracing != null) { cfg.requestKeys.add("traceparent"); cfg.requestKeys.add("interface"); cfg.requestKeys.add("method"); }
     if (cfg.accessLog != null) { cfg.requestKeys.add("interface"); cfg.requestKeys.add("method"); }
-    const services = readList(e, root, "services", "");
+    const services = readList(e, root, "services", "", MAX_SERVICES);
     if (services != null) {
       for (let i = 0; i < services.length && !e.failed; i++) {
         const s = readService(e, services.at(i), itemPath("services", i), i, cfg.requestKeys);
@@ -244,6 +270,33 @@ function readChoice(e: Errors, root: JsonValue, field: string, first: string, se
   return 0;
 }
 
+/** The held-bytes budget must hold one whole frame, and fit a VM's memory with a callback's buffers. */
+function checkMemoryPlan(e: Errors, cfg: PluginConfig): void {
+  if (e.failed) return;
+  const frame = <i64>cfg.maxFrameBytes;
+  if (frame > cfg.maxHeldBytes - (cfg.maxHeldBytes >> 3)) {
+    e.fail("maxFrameBytes", frame.toString() + " cannot be held within maxHeldBytes " + cfg.maxHeldBytes.toString() +
+      " (a partial frame is held whole, in at most 7/8 of the budget): lower maxFrameBytes or raise maxHeldBytes");
+    return;
+  }
+  const total = cfg.maxHeldBytes + 2 * frame;
+  if (total > MEMORY_PLAN_BYTES) {
+    e.fail("maxHeldBytes", "maxHeldBytes + 2 x maxFrameBytes is " + total.toString() + ", more than " + MEMORY_PLAN_BYTES.toString() +
+      " (a VM's memory is capped at 1 GiB; a callback may copy a frame twice besides what is held)");
+  }
+}
+
+function readDrainWindow(e: Errors, root: JsonValue): i64 {
+  if (e.failed) return DEFAULT_DRAIN_WINDOW_MS;
+  const v = root.get("drainWindow");
+  if (v == null) return DEFAULT_DRAIN_WINDOW_MS;
+  if (v.kind != JSON_STRING) { e.fail("drainWindow", "must be a duration string such as \"10s\", got " + jsonKindName(v.kind)); return 0; }
+  const d = parseDuration(v.stringValue);
+  if (d.error.length > 0) { e.fail("drainWindow", d.error); return 0; }
+  if (d.ms > MAX_DRAIN_WINDOW_MS) { e.fail("drainWindow", "must be at most 1h, got " + quote(v.stringValue)); return 0; }
+  return d.ms;
+}
+
 function readService(e: Errors, v: JsonValue, path: string, index: i32, keys: WantedKeys): ServiceConfig | null {
   if (!checkObject(e, v, path, SERVICE_FIELDS)) return null;
   const s = new ServiceConfig();
@@ -252,7 +305,7 @@ function readService(e: Errors, v: JsonValue, path: string, index: i32, keys: Wa
   const m = readObject(e, v, "match", path, false, SERVICE_MATCH_FIELDS);
   if (m != null) {
     const mp = childPath(path, "match");
-    const addrs = readList(e, m, "addresses", mp);
+    const addrs = readList(e, m, "addresses", mp, MAX_ADDRESSES_PER_SERVICE);
     if (addrs != null) {
       for (let i = 0; i < addrs.length && !e.failed; i++) {
         const a = addrs.at(i);
@@ -269,8 +322,10 @@ function readService(e: Errors, v: JsonValue, path: string, index: i32, keys: Wa
   }
   s.defaultCluster = readString(e, v, "defaultCluster", path, false, false, "");
   if (!e.failed && v.get("defaultCluster") != null) checkCluster(e, s.defaultCluster, childPath(path, "defaultCluster"));
-  const routes = readList(e, v, "routes", path);
+  const routes = readList(e, v, "routes", path, MAX_ROUTES_PER_SERVICE);
   if (routes != null) {
+    routeCount += routes.length;
+    if (routeCount > MAX_ROUTES) e.fail(childPath(path, "routes"), "the config's services together have more than " + MAX_ROUTES.toString() + " routes");
     for (let i = 0; i < routes.length && !e.failed; i++) {
       const r = readRoute(e, routes.at(i), itemPath(childPath(path, "routes"), i), i, keys);
       if (r != null) s.routes.push(r);
@@ -302,7 +357,7 @@ function readRoute(e: Errors, v: JsonValue, path: string, index: i32, keys: Want
   r.name = readString(e, v, "name", path, true, true, "");
   const m = readObject(e, v, "match", path, false, MATCH_FIELDS);
   if (m != null) r.match = readAttributes(e, m, childPath(path, "match"), keys);
-  const dests = readList(e, v, "route", path);
+  const dests = readList(e, v, "route", path, MAX_DESTINATIONS_PER_ROUTE);
   if (dests != null) {
     const dp = childPath(path, "route");
     let total: i64 = 0;
@@ -327,7 +382,7 @@ function readRoute(e: Errors, v: JsonValue, path: string, index: i32, keys: Want
 
 function readMutations(e: Errors, v: JsonValue, key: string, path: string): KeyValue[] {
   const out: KeyValue[] = [];
-  const list = readList(e, v, key, path);
+  const list = readList(e, v, key, path, MAX_MUTATIONS_PER_ROUTE);
   if (list == null) return out;
   const lp = childPath(path, key);
   for (let i = 0; i < list.length && !e.failed; i++) {
@@ -349,6 +404,7 @@ export function readAttributes(e: Errors, m: JsonValue, path: string, keys: Want
   if (attrs == null) return match;
   const ap = childPath(path, "attributes");
   if (attrs.kind != JSON_OBJECT) { e.fail(ap, "must be an object, got " + jsonKindName(attrs.kind)); return match; }
+  if (attrs.length > MAX_ATTRIBUTES_PER_MATCH) { e.fail(ap, "at most " + MAX_ATTRIBUTES_PER_MATCH.toString() + " attributes, got " + attrs.length.toString()); return match; }
   for (let i = 0; i < attrs.length && !e.failed; i++) {
     const key = attrs.keyAt(i);
     const kp = childPath(ap, key);
@@ -406,7 +462,7 @@ function readRateLimit(e: Errors, v: JsonValue, path: string, keys: WantedKeys):
   const rl = new LocalRateLimit();
   const b = readObject(e, v, "tokenBucket", path, false, BUCKET_FIELDS);
   if (b != null) rl.bucket = readBucket(e, b, childPath(path, "tokenBucket"));
-  const conds = readList(e, v, "conditions", path);
+  const conds = readList(e, v, "conditions", path, MAX_RATE_LIMIT_CONDITIONS);
   if (conds != null) {
     const cp = childPath(path, "conditions");
     for (let i = 0; i < conds.length && !e.failed; i++) {

@@ -2,13 +2,15 @@
 // first request, applies limits and mutations, correlates responses, and answers rejected
 // requests with protocol error replies that ride on the upstream's answer to a probe.
 import { Action, NetworkContext } from "../abi/context";
-import { BufferType, LogLevel, StreamType, closeStream, getPropertyString, getPropertyU64, log, setFilterState } from "../abi/host";
+import { BufferType, LogLevel, StreamType, closeStream, getPropertyString, getPropertyU64, log, logEnabled, setFilterState } from "../abi/host";
 import { Codec, DecodeStatus, ErrorType, KeyValue, MessageType, ResponseStatus, errorTypeName } from "./codec";
 import { Metadata } from "./metadata";
 import { ByteBuf } from "./bytes";
-import { FrameLoop, Verdict } from "./frames";
+import { Begin, FrameLoop, Verdict } from "./frames";
+import { HeldAccount, MAX_HELD_HEARTBEAT_BYTES, PENDING_ENTRY_BYTES } from "./budget";
 import { PluginConfig, Route, ServiceConfig, ON_MISMATCH_REJECT } from "./config";
 import { connectionRoute, ipOf, matchRoute, routeSendsTo, selectService } from "./router";
+import { bindingAllowed } from "./binding";
 import { Stat } from "./stats";
 import { MetaRoot } from "./root";
 import { Check, GlobalGate } from "./globalratelimit/gate";
@@ -16,6 +18,8 @@ import { ConnTelemetry } from "./telemetry/connection";
 import { RequestRecord } from "./telemetry/record";
 
 const FILTER_STATE_CLUSTER = "envoy.tcp_proxy.cluster";
+/** The binding "request" of a connection bound when it opened (bindOn CONNECTION): none. */
+const NO_REQUEST = new Metadata();
 const LIFESPAN_CONNECTION: u32 = 2;
 const NO_MUTATION: KeyValue[] = [];
 
@@ -26,7 +30,13 @@ const NO_MUTATION: KeyValue[] = [];
 
 /** A request answered locally; its error reply replaces the upstream's answer to the probe. */
 class Rejection {
-  constructor(public md: Metadata, public error: ErrorType, public message: string) {}
+  /** Charged to the connection's account while kept (an estimate of the copy's size). */
+  bytes: i64 = 0;
+  constructor(public md: Metadata, public error: ErrorType, public message: string) {
+    let n: i64 = 256 + (<i64>message.length << 1);
+    for (let i = 0; i < md.attributeCount; i++) n += 32 + (<i64>(md.attributeKey(i).length + md.attributeValue(i).length) << 1);
+    this.bytes = n;
+  }
 }
 
 /** A request in flight behind an earlier one with the same id (codecs whose replies come in order). */
@@ -43,16 +53,22 @@ export class MetaConnection extends NetworkContext {
   private rspMd: Metadata = new Metadata();
   /** Heartbeats seen before the connection is bound; forwarded in front of the first request. */
   private held: ByteBuf = new ByteBuf();
+  /** Everything this connection keeps between callbacks is charged here (budget.ts). */
+  private account: HeldAccount;
+  /** Set inside the frame loop when the connection must close: the stat and the log line. */
+  private fatalStat: Stat = Stat.Count;
+  private fatalWhy: string = "";
 
   private bound: bool = false;
   private service: ServiceConfig | null = null;
   private cluster: string = "";
   /** request id -> packed route and method slots (see packSlots) for two-way requests in flight. */
   private pending: Map<u64, i32> = new Map<u64, i32>();
-  private rejections: Map<u64, Rejection> = new Map<u64, Rejection>();
+  /** Rejected requests awaiting the answer to their probe, by id (made on first use: idle connections stay small). */
+  private rejectionsMap: Map<u64, Rejection> | null = null;
   /** Same-id requests waiting for their turn, oldest first (only when codec.repliesInOrder()). */
   private queued: Queued[] = [];
-  private orphans: Rejection[] = [];
+  private orphansList: Rejection[] | null = null;
   private closing: bool = false;
   /** The last decode in that direction stopped at WaitForData: the next one continues it. */
   private downWaiting: bool = false;
@@ -71,17 +87,37 @@ export class MetaConnection extends NetworkContext {
   /** The last forward() applied the route's request mutation. */
   lastMutated: bool = false;
 
+  // Rule changes (drain.ts): what the binding was decided on, kept so newer rules can be asked
+  // whether they would bind this connection the same way; and the drain state.
+  private bindMd: Metadata | null = null;
+  private bindDst: string | null = null;
+  nextConn: MetaConnection | null = null;
+  prevConn: MetaConnection | null = null;
+  draining: bool = false;
+  /** The drain window ended: new requests get error replies. */
+  drainRejecting: bool = false;
+  drainDeadlineMs: u64 = 0;
+  /** Last bytes either way, tracked while draining only (no clock read per callback otherwise). */
+  lastActivityMs: u64 = 0;
+
   constructor(id: u32, private root: MetaRoot) {
     super(id);
     this.cfg = root.config;
     this.codec = root.codec;
-    this.down = new FrameLoop(BufferType.DownstreamData, root.scratch);
-    this.up = new FrameLoop(BufferType.UpstreamData, root.scratch);
+    const account = new HeldAccount(root.stats);
+    this.account = account;
+    const down = new FrameLoop(BufferType.DownstreamData, account);
+    const up = new FrameLoop(BufferType.UpstreamData, account);
+    down.softLimit = root.config.maxFrameBytes;
+    up.softLimit = root.config.maxFrameBytes;
+    this.down = down;
+    this.up = up;
     root.stats.inc(Stat.CxTotal);
     root.stats.activeDelta++;
     const f = root.features;
-    if (f.hasGlobalRateLimit) this.gate = new GlobalGate(this, f.rateLimitCounters!, root.scratch);
+    if (f.hasGlobalRateLimit) this.gate = new GlobalGate(this, f.rateLimitCounters!, account);
     if (f.telemetry != null) this.tel = new ConnTelemetry(f.telemetry!);
+    root.drainer.add(this);
   }
 
   onNewConnection(): Action {
@@ -108,7 +144,8 @@ export class MetaConnection extends NetworkContext {
     let dst: string | null = null;
     const a = getPropertyString("destination.address");
     if (a != null) dst = ipOf(a);
-    const svc = selectService(this.cfg, this.reqMd, dst); // no request yet: claims by address only
+    this.bindDst = dst;
+    const svc = selectService(this.root.bindingConfig(), this.reqMd, dst); // no request yet: claims by address only
     this.service = svc;
     if (svc == null) { this.claimByAttributes = true; return; }
     const route = connectionRoute(svc);
@@ -137,11 +174,14 @@ export class MetaConnection extends NetworkContext {
     if (this.passthrough) return Action.Continue;
     // Closing (close_stream was called): nothing more may reach the upstream.
     if (this.closing) return Action.Pause;
+    if (this.draining) this.lastActivityMs = this.root.nowMs();
     // While the rate limit service decides, reads are scanned without moving (see gate.ts).
     const gate = this.gate;
     const paused = gate != null && gate.paused;
     const loop: FrameLoop = paused ? gate!.loop : this.down;
-    if (!loop.begin(size)) return Action.Continue;
+    const b = loop.begin(size);
+    if (b == Begin.HostRefused) return Action.Continue;
+    if (b == Begin.OverBudget) return this.overBudget(loop, "request");
     const md = this.reqMd;
     const max = this.cfg.maxFrameBytes;
     while (loop.pos < loop.srcLen && !this.closing) {
@@ -160,6 +200,7 @@ export class MetaConnection extends NetworkContext {
       }
       if (len > max) return this.broken(loop, Stat.FrameTooLarge, "frame of " + len.toString() + " bytes exceeds maxFrameBytes " + max.toString());
       const v = this.onRequest(loop, md, len);
+      if (this.fatalStat != Stat.Count) return this.broken(loop, this.fatalStat, this.fatalWhy);
       if (v == Verdict.Hold && !paused) {
         // Pause: the frames so far go out as decided later, the rest is scanned as held bytes.
         return this.onDownstreamData(<u32>gate!.enter(loop, len), eos);
@@ -167,7 +208,7 @@ export class MetaConnection extends NetworkContext {
       loop.apply(v, len);
     }
     const forwards = loop.forwardsSomething();
-    loop.finish();
+    if (!loop.finish()) return this.overBudget(loop, "request");
     if (eos) { if (paused) gate!.eos = true; else this.onClientEnd(loop); }
     this.root.endCallback();
     if (this.closing) closeStream(StreamType.Downstream);
@@ -180,7 +221,9 @@ export class MetaConnection extends NetworkContext {
   onUpstreamData(size: u32, eos: bool): Action {
     if (this.passthrough) return Action.Continue;
     const loop = this.up;
-    if (!loop.begin(size)) return Action.Continue;
+    const b = loop.begin(size);
+    if (b == Begin.HostRefused) return Action.Continue;
+    if (b == Begin.OverBudget) return this.overBudget(loop, "response");
     const md = this.rspMd;
     while (loop.pos < loop.srcLen) {
       md.reset();
@@ -199,14 +242,22 @@ export class MetaConnection extends NetworkContext {
       loop.apply(this.onResponse(loop, md, len), len);
     }
     // Error replies that had no probe to ride on go out with whatever the upstream sent.
-    for (let i = 0; i < this.orphans.length; i++) {
-      const r = this.orphans[i];
-      loop.repl.clear();
-      this.codec.onError(r.md, r.error, r.message, loop.repl);
-      loop.append(loop.repl.ptr, loop.repl.len);
+    const orphans = this.orphansList;
+    if (orphans != null && orphans.length > 0) {
+      for (let i = 0; i < orphans.length; i++) {
+        const r = orphans[i];
+        loop.repl.clear();
+        this.codec.onError(r.md, r.error, r.message, loop.repl);
+        loop.append(loop.repl.ptr, loop.repl.len);
+        this.account.give(r.bytes);
+      }
+      orphans.length = 0;
     }
-    this.orphans.length = 0;
-    loop.finish();
+    // The upstream closed with requests unanswered: each gets an error reply before the close
+    // reaches the client (tcp_proxy closes the client's side after these bytes).
+    if (eos && this.pending.size > 0 && !this.closing) this.answerPending(loop);
+    if (!loop.finish()) return this.overBudget(loop, "response");
+    if (this.draining) this.lastActivityMs = this.root.nowMs();
     this.root.endCallback();
     return Action.Continue;
   }
@@ -217,11 +268,15 @@ export class MetaConnection extends NetworkContext {
     const type = md.messageType;
     if (type == MessageType.Heartbeat) {
       stats.inc(Stat.Heartbeat);
-      if (!this.bound && this.root.needsBinding) { this.held.writeBytes(frame, len); return Verdict.Drop; }
+      if (!this.bound && this.root.needsBinding) { this.hold(frame, len); return Verdict.Drop; }
       return Verdict.Keep;
     }
     if (md.isReply || (type != MessageType.Request && type != MessageType.Oneway)) return Verdict.Keep;
     stats.inc(Stat.RequestTotal);
+    if (this.drainRejecting) {
+      stats.inc(Stat.DrainRejected);
+      return this.reject(loop, md, ErrorType.NoHealthyUpstream, "the rules changed and this connection is being closed: reconnect");
+    }
     if (type == MessageType.Oneway) stats.inc(Stat.Oneway);
     const tel = this.tel;
     const rec = tel != null ? tel.begin(md, len, this.root.nowNs()) : null;
@@ -281,8 +336,7 @@ export class MetaConnection extends NetworkContext {
     const frame = loop.src + <usize>loop.pos;
     if (commit) this.commit(md.requestId, md.messageType == MessageType.Request, route, methodSlot, rec);
     loop.repl.clear();
-    const held = this.held;
-    if (held.len > 0) { loop.repl.writeBytes(held.ptr, held.len); held.clear(); }
+    this.releaseHeld(loop.repl);
     this.lastMutated = false;
     const routeMutation = route != null ? route.requestMutation : NO_MUTATION;
     const tel = this.tel;
@@ -311,10 +365,18 @@ export class MetaConnection extends NetworkContext {
     if (rec != null) this.tel!.forwarded(rec, slot, methodSlot, this.root.nowNs(), this.cluster);
   }
 
-  /** A two-way request in flight; behind an earlier one with its id when replies come in order. */
+  /**
+   * A two-way request in flight, charged to the held-bytes budget; behind an earlier one with
+   * its id when replies come in order.
+   */
   private track(id: u64, packed: i32): void {
-    if (this.pending.has(id) || this.rejections.has(id)) {
+    if (!this.account.take(PENDING_ENTRY_BYTES)) {
+      this.fatal(Stat.HeldBytesOverflow, "the VM's held-bytes budget (maxHeldBytes) is full: no room for another request in flight");
+      return;
+    }
+    if (this.pending.has(id) || this.hasRejection(id)) {
       if (this.codec.repliesInOrder()) { this.queued.push(new Queued(id, packed, null)); return; }
+      if (this.pending.has(id)) this.account.give(PENDING_ENTRY_BYTES); // replaced, not added
     }
     this.pending.set(id, packed);
   }
@@ -331,16 +393,20 @@ export class MetaConnection extends NetworkContext {
     }
   }
 
-  /** First request: pick the service, the route and the cluster for the whole connection. */
+  /**
+   * First request: pick the service, the route and the cluster for the whole connection. A root
+   * that knows newer rules binds by them (the connection would be drained otherwise).
+   */
   private bind(md: Metadata): Route | null {
     this.bound = true;
-    const cfg = this.cfg;
+    const cfg = this.root.bindingConfig();
     if (cfg.services.length == 0) return null;
     let dst: string | null = null;
     if (this.root.needsAddresses) {
       const a = getPropertyString("destination.address");
       if (a != null) dst = ipOf(a);
     }
+    if (this.cfg.drainOnRuleChange) { this.bindMd = md.clone(); this.bindDst = dst; }
     const svc = selectService(cfg, md, dst);
     this.service = svc;
     if (svc == null) return null;
@@ -360,11 +426,10 @@ export class MetaConnection extends NetworkContext {
     const rec = this.rec;
     if (rec != null) this.tel!.rejected(rec, error, this.root.nowNs(), this.cluster);
     loop.repl.clear();
-    const held = this.held;
-    if (held.len > 0) { loop.repl.writeBytes(held.ptr, held.len); held.clear(); }
+    this.releaseHeld(loop.repl);
     if (md.messageType == MessageType.Oneway) return loop.repl.len > 0 ? Verdict.Replace : Verdict.Drop;
     this.root.stats.inc(Stat.LocalReply);
-    const inFlight = this.rejections.has(md.requestId) || this.pending.has(md.requestId);
+    const inFlight = this.hasRejection(md.requestId) || this.pending.has(md.requestId);
     if (inFlight && !this.codec.repliesInOrder()) {
       // The id is already in flight: a second probe could not be told apart. Close instead.
       log(LogLevel.Warn, "metaprotocol: duplicate request id " + md.requestId.toString() + "; closing connection");
@@ -372,6 +437,10 @@ export class MetaConnection extends NetworkContext {
       return Verdict.Drop;
     }
     const r = new Rejection(md.clone(), error, message);
+    if (!this.account.take(r.bytes)) {
+      this.fatal(Stat.HeldBytesOverflow, "the VM's held-bytes budget (maxHeldBytes) is full: no room to keep a rejected request");
+      return Verdict.Drop;
+    }
     if (this.codec.probe(md, loop.repl)) {
       // Replies come in order: the probe's answer is told apart by its place in line.
       if (inFlight) this.queued.push(new Queued(md.requestId, 0, r));
@@ -391,9 +460,10 @@ export class MetaConnection extends NetworkContext {
   private onResponse(loop: FrameLoop, md: Metadata, len: i32): Verdict {
     if (!md.isReply) return Verdict.Keep; // upstream-initiated heartbeat or request
     const id = md.requestId;
-    if (this.rejections.has(id)) {
+    if (this.hasRejection(id)) {
       const r = this.rejections.get(id);
       this.rejections.delete(id);
+      this.account.give(r.bytes);
       if (this.queued.length > 0) this.promote(id);
       loop.repl.clear();
       this.codec.onError(r.md, r.error, r.message, loop.repl);
@@ -408,6 +478,7 @@ export class MetaConnection extends NetworkContext {
     if (!this.pending.has(id)) { stats.inc(Stat.UnmatchedResponse); return Verdict.Keep; }
     const packed = this.pending.get(id);
     this.pending.delete(id);
+    this.account.give(PENDING_ENTRY_BYTES);
     if (this.queued.length > 0) this.promote(id);
     if (md.responseStatus == ResponseStatus.Error || md.messageType == MessageType.Error) stats.incMethodError(methodSlotOf(packed));
     const slot = routeSlotOf(packed);
@@ -423,6 +494,45 @@ export class MetaConnection extends NetworkContext {
     return Verdict.Keep;
   }
 
+  /**
+   * Error replies for every request still in flight when the upstream ended. The codec writes
+   * them from the connection's last request (a protocol's replies are alike but for the id).
+   */
+  private answerPending(loop: FrameLoop): void {
+    const ids = this.pending.keys();
+    const md = this.reqMd;
+    md.messageType = MessageType.Request;
+    md.isReply = false;
+    for (let i = 0; i < ids.length; i++) {
+      md.requestId = ids[i];
+      loop.repl.clear();
+      this.codec.onError(md, ErrorType.NoHealthyUpstream, "the upstream closed the connection before answering", loop.repl);
+      loop.append(loop.repl.ptr, loop.repl.len);
+      this.root.stats.inc(Stat.UpstreamClosedReply);
+    }
+    // Same-id requests queued behind those (replies in order) are in flight too.
+    const q = this.queued;
+    let tracked = ids.length;
+    for (let i = 0; i < q.length; i++) {
+      const e = unchecked(q[i]);
+      loop.repl.clear();
+      const r = e.rejection;
+      if (r != null) {
+        this.codec.onError(r.md, r.error, r.message, loop.repl);
+        this.account.give(r.bytes);
+      } else {
+        md.requestId = e.id;
+        tracked++;
+        this.codec.onError(md, ErrorType.NoHealthyUpstream, "the upstream closed the connection before answering", loop.repl);
+        this.root.stats.inc(Stat.UpstreamClosedReply);
+      }
+      loop.append(loop.repl.ptr, loop.repl.len);
+    }
+    this.account.give(<i64>tracked * PENDING_ENTRY_BYTES);
+    q.length = 0;
+    this.pending.clear();
+  }
+
   /** Counted every time; logged once per connection so a busy connection cannot flood the log. */
   private mutationRefused(route: string, direction: string): void {
     this.root.stats.inc(Stat.MutationUnsupported);
@@ -430,6 +540,47 @@ export class MetaConnection extends NetworkContext {
     this.mutationWarned = true;
     log(LogLevel.Warn, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.connectionName() + ": route '" + route +
       "' has a " + direction + " mutation but this " + this.codec.name() + " frame has no place for it; forwarded unchanged (counted in mutation_unsupported)");
+  }
+
+  /**
+   * Keeps a heartbeat that came before the first request. A connection may keep at most
+   * MAX_HELD_HEARTBEAT_BYTES of them (a real client sends one a minute); more is a flood.
+   */
+  private hold(frame: usize, len: i32): void {
+    const held = this.held;
+    if (held.len > 0 && held.len + len > MAX_HELD_HEARTBEAT_BYTES) {
+      this.fatal(Stat.HeartbeatOverflow, "more than " + MAX_HELD_HEARTBEAT_BYTES.toString() + " bytes of heartbeats before the first request");
+      return;
+    }
+    const need = <i64>held.len + <i64>len;
+    if (need > <i64>held.cap) {
+      const cap = ByteBuf.grownCapacity(held.cap, need, <i64>MAX_HELD_HEARTBEAT_BYTES);
+      if (!this.account.take(cap - <i64>held.cap)) {
+        this.fatal(Stat.HeldBytesOverflow, "the VM's held-bytes budget (maxHeldBytes) is full: no room for a held heartbeat");
+        return;
+      }
+      held.resize(<i32>cap);
+    }
+    held.writeBytes(frame, len);
+  }
+
+  /** The held heartbeats go out in front of `repl`; their memory is given back. */
+  private releaseHeld(repl: ByteBuf): void {
+    const held = this.held;
+    if (held.len == 0) return;
+    repl.writeBytes(held.ptr, held.len);
+    this.account.give(<i64>held.cap);
+    held.free();
+  }
+
+  private fatal(stat: Stat, why: string): void {
+    if (this.fatalStat != Stat.Count) return;
+    this.fatalStat = stat;
+    this.fatalWhy = why;
+  }
+
+  private overBudget(loop: FrameLoop, what: string): Action {
+    return this.broken(loop, Stat.HeldBytesOverflow, "the VM's held-bytes budget (maxHeldBytes) is full: no room to hold a partial " + what + " frame");
   }
 
   /** A broken frame closes this connection only; it is counted and logged, nothing traps. */
@@ -450,7 +601,7 @@ export class MetaConnection extends NetworkContext {
   private onClientEnd(loop: FrameLoop): void {
     if (loop.tail.len > 0) {
       this.root.stats.inc(Stat.RequestTruncated);
-      log(LogLevel.Debug, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.connectionName() +
+      if (logEnabled(LogLevel.Debug)) log(LogLevel.Debug, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.connectionName() +
         ": client closed inside a frame (" + loop.tail.len.toString() + " bytes held)");
       loop.tail.clear();
       this.closing = true;
@@ -463,6 +614,18 @@ export class MetaConnection extends NetworkContext {
    * The connection as Envoy names it in its own logs ([C<id>]); context ids are per VM, so two
    * workers' connections can share one. Read only when a line is logged.
    */
+  private get rejections(): Map<u64, Rejection> {
+    let m = this.rejectionsMap;
+    if (m == null) { m = new Map<u64, Rejection>(); this.rejectionsMap = m; }
+    return m;
+  }
+  private get orphans(): Rejection[] {
+    let l = this.orphansList;
+    if (l == null) { l = []; this.orphansList = l; }
+    return l;
+  }
+  private hasRejection(id: u64): bool { const m = this.rejectionsMap; return m != null && m.has(id); }
+
   private connectionName(): string {
     const id = getPropertyU64("connection.id", 0);
     return id != 0 ? id.toString() : "ctx" + this.id.toString();
@@ -471,11 +634,7 @@ export class MetaConnection extends NetworkContext {
   // ---- for the global rate limit gate (globalratelimit/gate.ts) ----
 
   /** Moves the heartbeats held before the first request into `out` (a held request carries them). */
-  takeHeld(out: ByteBuf): void {
-    if (this.held.len == 0) return;
-    out.writeBytes(this.held.ptr, this.held.len);
-    this.held.clear();
-  }
+  takeHeld(out: ByteBuf): void { this.releaseHeld(out); }
 
   /** The probe that would replace this request if it is denied; false when there is none. */
   probeFor(md: Metadata, out: ByteBuf): bool { return md.messageType == MessageType.Request && this.codec.probe(md, out); }
@@ -485,6 +644,7 @@ export class MetaConnection extends NetworkContext {
     const md = c.md;
     this.commit(md.requestId, md.messageType == MessageType.Request, c.route, c.methodSlot, c.rec);
     if (c.mutated) this.root.stats.inc(Stat.MutationApplied);
+    if (this.fatalStat != Stat.Count) this.closing = true; // over the held-bytes budget
   }
 
   /**
@@ -499,7 +659,7 @@ export class MetaConnection extends NetworkContext {
     if (md.messageType == MessageType.Oneway) return false;
     stats.inc(Stat.LocalReply);
     const id = md.requestId;
-    if (this.rejections.has(id) || this.pending.has(id)) {
+    if (this.hasRejection(id) || this.pending.has(id)) {
       log(LogLevel.Warn, "metaprotocol: duplicate request id " + id.toString() + "; closing connection");
       this.closing = true;
       return false;
@@ -508,6 +668,11 @@ export class MetaConnection extends NetworkContext {
     const r = new Rejection(md, ErrorType.OverLimit, c.failed
       ? "rate limit service unavailable for service " + svc + " (denyOnFail)"
       : "global rate limit exceeded for service " + svc);
+    if (!this.account.take(r.bytes)) {
+      stats.inc(Stat.HeldBytesOverflow);
+      this.closing = true;
+      return false;
+    }
     if (c.hasProbe) { this.rejections.set(id, r); return true; }
     this.orphans.push(r);
     if (this.pending.size == 0) this.closing = true;
@@ -516,9 +681,9 @@ export class MetaConnection extends NetworkContext {
 
   /** The incomplete frame held while paused becomes the read loop's tail again. */
   resumeWithTail(tail: ByteBuf): void {
-    const t = this.down.tail;
-    t.clear();
-    t.writeBytes(tail.ptr, tail.len);
+    if (this.down.restoreTail(tail)) return;
+    this.root.stats.inc(Stat.HeldBytesOverflow);
+    this.closing = true;
   }
 
   /** After the held buffer was rewritten (before continue_stream). */
@@ -532,21 +697,52 @@ export class MetaConnection extends NetworkContext {
   /** The end of a callback that was not a data callback (the clock is read anew next time). */
   endCallback(): void { this.root.endCallback(); }
 
+  /** Whether `cfg` would bind this connection as it is bound; true when it is not bound yet. */
+  bindingAllowedBy(cfg: PluginConfig, atConnection: bool): bool {
+    if (!this.bound || this.closing || this.passthrough) return true;
+    const md = this.bindMd;
+    if (md == null && !atConnection) return true; // bound without routing rules to compare
+    return bindingAllowed(cfg, md != null ? md : NO_REQUEST, this.bindDst, atConnection, this.cluster);
+  }
+
+  /** Nothing in flight in either direction, no partial frame held, not waiting for the rate limit service. */
+  idle(): bool {
+    const r = this.rejectionsMap;
+    const gate = this.gate;
+    return this.pending.size == 0 && (r == null || r.size == 0) && this.queued.length == 0 &&
+      this.down.tail.len == 0 && this.up.tail.len == 0 && (gate == null || !gate.paused);
+  }
+
+  /** The root closed this connection (drain): no more bytes reach the upstream. */
+  drainClosed(): void {
+    this.closing = true;
+    this.root.stats.inc(Stat.DrainClose);
+  }
+
   onDownstreamClose(peer: u32): void {
     // Envoy does not cancel a callout when its connection closes: its answer would find nobody.
     if (this.gate != null) this.gate!.cancelAll();
   }
   onUpstreamClose(peer: u32): void {}
 
+  /**
+   * Closing allocates nothing unless debug logging is on: thousands of connections closing at
+   * once must not outrun the incremental collector (the allocator would double the memory,
+   * which a Wasm VM never gives back). The maps go with the connection object.
+   */
   onDone(): void {
     this.root.stats.activeDelta--;
-    log(LogLevel.Debug, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.connectionName() +
-      " closed: requests=" + this.requests.toString() + " cluster=" + (this.cluster.length > 0 ? this.cluster : "(tcp_proxy default)") +
-      " in_flight=" + this.pending.size.toString());
+    this.root.drainer.remove(this);
+    if (logEnabled(LogLevel.Debug)) {
+      log(LogLevel.Debug, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.connectionName() +
+        " closed: requests=" + this.requests.toString() + " cluster=" + (this.cluster.length > 0 ? this.cluster : "(tcp_proxy default)") +
+        " in_flight=" + this.pending.size.toString());
+    }
     if (this.gate != null) { this.gate!.cancelAll(); this.gate!.loop.free(); }
     if (this.tel != null) this.tel!.close(this.root.nowNs(), this.cluster);
     this.root.endCallback();
     this.down.free(); this.up.free(); this.held.free();
-    this.pending.clear(); this.rejections.clear(); this.queued.length = 0;
+    this.queued.length = 0;
+    this.account.releaseAll();
   }
 }

@@ -1,20 +1,21 @@
 // The plugin's root context: owns the parsed config, the codec, stats, the rate limiter and the
 // random source; creates one MetaConnection per downstream connection.
 import { NetworkContext, RootContext } from "../abi/context";
-import { BufferType, LogLevel, bufferString, log, nowNanos, setTickPeriod, getPropertyString } from "../abi/host";
+import { BufferType, LogLevel, bufferString, log, nowNanos, refreshLogLevel, setTickPeriod, getPropertyString } from "../abi/host";
+import { Drainer, DRAIN_TICK_MS } from "./drain";
+import { RulesChannel } from "./rules-update";
 import { Codec, WantedKeys } from "./codec";
 import { BIND_ON_CONNECTION, PluginConfig, Route, parsePluginConfig } from "./config";
 import { Stats, Stat } from "./stats";
+import { heldBudget } from "./budget";
+import { MAX_CONFIG_BYTES } from "./config/limits";
 import { RateLimiter } from "./ratelimit";
 import { MetaConnection } from "./connection";
-import { Scratch } from "./frames";
 import { Features } from "./features";
 
 export class MetaRoot extends RootContext {
   config: PluginConfig;
   stats: Stats = new Stats();
-  /** Per-callback buffers shared by all connections of this plugin (see frames.ts). */
-  scratch: Scratch = new Scratch();
   limiter: RateLimiter = new RateLimiter("metaprotocol");
   wanted: WantedKeys = WantedKeys.none();
   noKeys: WantedKeys = WantedKeys.none();
@@ -29,6 +30,12 @@ export class MetaRoot extends RootContext {
   private routeSlots: Map<usize, i32> = new Map<usize, i32>();
   /** Global rate limit clients and telemetry of this configuration (features.ts). */
   features: Features = Features.none();
+  /** This root's connections, and the drain of those newer rules would bind elsewhere (drain.ts). */
+  drainer: Drainer = new Drainer();
+  private rules: RulesChannel | null = null;
+  /** The config text as given (compared with newer rules published by other roots). */
+  private configText: string = "";
+  private tickMs: u32 = 0;
   private rng: u32 = 0x9e3779b9;
   private nowCacheNs: u64 = 0;
 
@@ -46,6 +53,12 @@ export class MetaRoot extends RootContext {
   }
 
   onConfigure(size: u32): bool {
+    refreshLogLevel();
+    if (size > <u32>MAX_CONFIG_BYTES) {
+      // Refused before it is read: a huge document must not cost memory (a VM never gives it back).
+      log(LogLevel.Error, "metaprotocol: plugin config refused: (root): the configuration is " + size.toString() + " bytes, more than " + MAX_CONFIG_BYTES.toString());
+      return false;
+    }
     const raw = size > 0 ? bufferString(BufferType.PluginConfiguration, size) : null;
     // Envoy passes no configuration as an empty buffer: that is the empty config.
     const text = raw == null || raw.trim().length == 0 ? "{}" : raw;
@@ -57,13 +70,17 @@ export class MetaRoot extends RootContext {
     const cfg = r.config!;
     this.config = cfg;
     this.codec.maxFrameBytes = cfg.maxFrameBytes;
+    heldBudget.limit = cfg.maxHeldBytes; // per VM: the newest config of any root in it
     this.wanted = cfg.requestKeys;
     const owner = getPropertyString("plugin_root_id");
     this.limiter = new RateLimiter("metaprotocol/" + (owner != null ? owner : "") + "/" + cfg.statPrefix);
     // Flatten routes into slots: stats and the in-flight table refer to routes by slot.
+    // Same-named routes share a slot (and its counter, as in Envoy); the slot's route is the
+    // first with that name. Linear in the number of routes (names are hashed).
     this.routes = [];
     this.routeSlots.clear();
     const names: string[] = [];
+    const slotByName = new Map<string, i32>();
     this.needsBinding = false;
     this.needsAddresses = false;
     this.addressesOnly = cfg.services.length > 0;
@@ -75,32 +92,54 @@ export class MetaRoot extends RootContext {
       for (let j = 0; j < svc.routes.length; j++) {
         const route = svc.routes[j];
         if (route.clusters.length > 0) this.needsBinding = true;
-        let slot = names.indexOf(route.name);
-        if (slot < 0) { slot = names.length; names.push(route.name); }
-        this.routes.push(route);
+        let slot: i32;
+        if (slotByName.has(route.name)) {
+          slot = slotByName.get(route.name);
+        } else {
+          slot = names.length;
+          names.push(route.name);
+          slotByName.set(route.name, slot);
+          this.routes.push(route);
+        }
         this.routeSlots.set(changetype<usize>(route), slot);
       }
     }
-    // Slot -> first route with that name (same-named routes share the counter, as in Envoy).
-    const bySlot: Route[] = [];
-    for (let i = 0; i < names.length; i++) {
-      for (let j = 0; j < this.routes.length; j++) {
-        if (this.routes[j].name == names[i]) { bySlot.push(this.routes[j]); break; }
-      }
-    }
-    this.routes = bySlot;
     this.bindsAtConnection = cfg.bindOn == BIND_ON_CONNECTION && cfg.services.length > 0;
     if (this.bindsAtConnection) this.needsBinding = false;
     this.stats.define(cfg.statPrefix, names);
     this.features = Features.configure(cfg, this.codec.name(), names, this.stats);
-    setTickPeriod(cfg.statsFlushIntervalMs);
+    this.configText = text;
+    this.drainer.newest = null;
+    this.drainer.newestText = "";
+    const pluginName = getPropertyString("plugin_name");
+    this.rules = new RulesChannel(pluginName != null ? pluginName : "", owner != null ? owner : "");
+    this.rules!.publish(text);
+    this.setTick(cfg.statsFlushIntervalMs);
     log(LogLevel.Info, "metaprotocol: " + this.codec.name() + " configured: " + cfg.services.length.toString() +
       " services, " + names.length.toString() + " routes, stats metaprotocol." + cfg.statPrefix);
     return true;
   }
 
-  onTick(): void { this.flush(); }
-  onDone(): void { this.flush(); }
+  /** The config newer rules say to bind new requests by (this root's own when it is the newest). */
+  bindingConfig(): PluginConfig {
+    const n = this.drainer.newest;
+    return n != null ? n : this.config;
+  }
+
+  onTick(): void {
+    refreshLogLevel();
+    const rules = this.rules;
+    if (rules != null) {
+      const json = rules.poll();
+      if (json != null) this.learn(json);
+    }
+    const drainer = this.drainer;
+    if (drainer.active > 0) drainer.step(this.nowMs(), this.id);
+    // Draining connections are checked often; otherwise the stats period is the tick.
+    this.setTick(drainer.active > 0 ? DRAIN_TICK_MS : this.config.statsFlushIntervalMs);
+    this.flush();
+    this.endCallback();
+  }
 
   private flush(): void {
     const cfg = this.config;
@@ -111,6 +150,27 @@ export class MetaRoot extends RootContext {
     this.stats.flush();
     this.features.onTick();
   }
+
+  /** Newer (or this root's own again) rules were published for this plugin. */
+  private learn(json: string): void {
+    const before = this.drainer.newest;
+    if (!this.drainer.learn(json, this.configText, this.codec.name(), this.bindsAtConnection, this.nowMs())) return;
+    const newest = this.drainer.newest;
+    if (newest === before) return;
+    // Requests are decoded for the keys both rule sets read: a connection not yet bound binds
+    // by the newer rules.
+    this.wanted = newest != null ? WantedKeys.union(this.config.requestKeys, newest.requestKeys) : this.config.requestKeys;
+    log(LogLevel.Info, "metaprotocol." + this.config.statPrefix + ": " + (newest != null
+      ? "newer rules published for this plugin: " + this.drainer.active.toString() + " open connections they bind elsewhere are draining"
+      : "this root's rules are the newest again: drains cancelled"));
+  }
+
+  private setTick(ms: u32): void {
+    if (ms == this.tickMs) return;
+    this.tickMs = ms;
+    setTickPeriod(ms);
+  }
+  onDone(): void { this.flush(); this.stats.releaseMemoryName(); }
 
   newConnection(id: u32): NetworkContext { return new MetaConnection(id, this); }
 

@@ -8,7 +8,8 @@ export const enum Stat {
   CxTotal, RequestTotal, Oneway, ResponseTotal, ResponseError, Heartbeat,
   RequestDecodingError, ResponseDecodingError, FrameTooLarge,
   RouteNotFound, RouteMismatch, LocalReply, OverLimit,
-  MutationApplied, MutationUnsupported, UnmatchedResponse, RequestTruncated, Passthrough, RegexInputTooLong, Count,
+  MutationApplied, MutationUnsupported, UnmatchedResponse, RequestTruncated, Passthrough, RegexInputTooLong,
+  HeldBytesOverflow, HeartbeatOverflow, DrainClose, DrainRejected, UpstreamClosedReply, Count,
 }
 
 const NAMES: string[] = [
@@ -17,7 +18,13 @@ const NAMES: string[] = [
   "route_not_found", "route_mismatch", "local_reply", "ratelimit_over_limit",
   "mutation_applied", "mutation_unsupported", "response_unmatched", "request_truncated", "downstream_cx_passthrough",
   "regex_input_too_long",
+  "held_bytes_overflow", "heartbeat_overflow", "downstream_cx_drain_close", "drain_rejected",
+  "upstream_closed_reply",
 ];
+
+/** Memory this VM reported under a gauge name, and how many roots use that name (module-wide: one VM, one memory). */
+class MemoryReport { bytes: i64 = 0; roots: i32 = 0; }
+const reportedMemory = new Map<string, MemoryReport>();
 
 /** Distinct method names with their own counters, for the whole proxy (all worker VMs). */
 export const MAX_METHODS = 256;
@@ -34,6 +41,11 @@ export class Stats {
    * name, and proxy_record_metric from each would overwrite the others' count.
    */
   activeDelta: i64 = 0;
+  /** Change of held_bytes (what this root's connections keep between callbacks) since the last flush. */
+  heldDelta: i64 = 0;
+  private heldId: u32 = 0xffffffff;
+  private memoryName: string = "";
+  private memoryId: u32 = 0xffffffff;
 
   /** Define every metric (allowed in on_configure, not at start-up). */
   define(prefix: string, routeNames: string[]): void {
@@ -44,6 +56,14 @@ export class Stats {
       unchecked(this.ids[i] = defineMetric(MetricType.Counter, base + NAMES[i]));
     }
     this.activeId = defineMetric(MetricType.Gauge, base + "downstream_cx_active");
+    this.heldId = defineMetric(MetricType.Gauge, base + "held_bytes");
+    this.releaseMemoryName();
+    this.memoryName = base + "wasm_memory_bytes";
+    this.memoryId = defineMetric(MetricType.Gauge, this.memoryName);
+    let r: MemoryReport;
+    if (reportedMemory.has(this.memoryName)) r = reportedMemory.get(this.memoryName);
+    else { r = new MemoryReport(); reportedMemory.set(this.memoryName, r); }
+    r.roots++;
     this.routeIds = new Array<u32>(routeNames.length);
     this.routeDeltas = new Array<i64>(routeNames.length);
     for (let i = 0; i < routeNames.length; i++) {
@@ -111,5 +131,33 @@ export class Stats {
       if (d != 0) { incrementMetric(unchecked(this.methodIds[i]), d); unchecked(this.methodDeltas[i] = 0); }
     }
     if (this.activeDelta != 0) { incrementMetric(this.activeId, this.activeDelta); this.activeDelta = 0; }
+    if (this.heldDelta != 0) { incrementMetric(this.heldId, this.heldDelta); this.heldDelta = 0; }
+    this.flushMemory();
+  }
+
+  /**
+   * wasm_memory_bytes: the linear memory of every VM running this plugin (all workers add
+   * theirs). A VM's memory is reported once per gauge name however many roots it has (a config
+   * update adds a root to the same VM), by increments, as downstream_cx_active is.
+   */
+  private flushMemory(): void {
+    if (this.memoryName.length == 0) return;
+    const r = reportedMemory.get(this.memoryName);
+    const now = <i64>memory.size() << 16;
+    if (now != r.bytes) { incrementMetric(this.memoryId, now - r.bytes); r.bytes = now; }
+  }
+
+  /**
+   * The root is going away (or renamed its stats): when no other root of this VM reports under
+   * the name, this VM's memory leaves that gauge and the name is forgotten.
+   */
+  releaseMemoryName(): void {
+    if (this.memoryName.length == 0) return;
+    const r = reportedMemory.get(this.memoryName);
+    if (--r.roots == 0) {
+      if (r.bytes != 0) incrementMetric(this.memoryId, -r.bytes);
+      reportedMemory.delete(this.memoryName);
+    }
+    this.memoryName = "";
   }
 }

@@ -17,6 +17,7 @@ import { TcpProxy } from "./tcp-proxy.ts";
 import { errText, type VmEnv } from "./vm.ts";
 import { WasmNetworkFilter } from "./wasm-filter.ts";
 import { checkSignatures } from "./wasm-signatures.ts";
+import { withMemoryCap } from "./memory-cap.ts";
 
 export { ConfigError } from "./config.ts";
 
@@ -187,7 +188,7 @@ function logTail(logs: string[], from: number): string {
 /** Loads the module in a fresh VM and runs vm_start + configure: for config acceptance tests. */
 export async function tryConfigure(wasmPath: string, pluginConfigJson: string, rootId = ""): Promise<{ accepted: boolean; logs: string[] }> {
   const code = await readFile(wasmPath);
-  const module = await WebAssembly.compile(code);
+  const module = await WebAssembly.compile(withMemoryCap(code) as Uint8Array<ArrayBuffer>);
   checkSignatures(code);
   return configureOnce(module, wasmPath, pluginConfigJson, rootId);
 }

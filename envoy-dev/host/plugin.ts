@@ -3,6 +3,7 @@
 // the failure policy applied to new connections once the VM has failed (Envoy's
 // PluginConfig::createContext and maybeReloadHandleIfNeeded, with their stats).
 import { checkSignatures } from "./wasm-signatures.ts";
+import { withMemoryCap } from "./memory-cap.ts";
 import { createHash } from "node:crypto";
 import type { FailurePolicy, WasmFilterConfig } from "./config.ts";
 import { WasmVm, errText, type PluginInfo, type VmContext, type VmEnv } from "./vm.ts";
@@ -44,7 +45,7 @@ export class VmRegistry {
     if (!s) {
       let mod = this.modules.get(hash);
       if (!mod) {
-        try { mod = await WebAssembly.compile(code as Uint8Array<ArrayBuffer>); } catch (e) { throw new Error(`Wasm module is not valid: ${errText(e)}`); }
+        try { mod = await WebAssembly.compile(withMemoryCap(code) as Uint8Array<ArrayBuffer>); } catch (e) { throw new Error(`Wasm module is not valid: ${errText(e)}`); }
         checkSignatures(code);
         this.modules.set(hash, mod);
       }

@@ -5,6 +5,7 @@ import { after, before } from "node:test";
 import { eachProxy, test } from "../support/proxies.ts";
 import assert from "node:assert/strict";
 import { RawDubboConnection } from "../../envoy-dev/apps/dubbo/raw-connection.ts";
+import { encodeHeartbeatRequest } from "../../envoy-dev/apps/dubbo/codec.ts";
 import { DEMO_SERVICE } from "../../envoy-dev/apps/dubbo/demo-service.ts";
 import { STATS, startDubboMesh, type DubboMesh } from "../../envoy-dev/apps/dubbo/mesh.ts";
 import { within } from "../../envoy-dev/apps/dubbo/deadline.ts";
@@ -60,6 +61,29 @@ eachProxy("dubbo e2e: heartbeats", (proxy) => {
       assert.deepEqual(await within(hb, 5000, "the held heartbeat's answer"), { id: 99n, status: 20, event: true, value: null });
     } finally {
       await raw.close();
+    }
+    assert.deepEqual(mesh.vmFailures(), []);
+  });
+
+  // Held heartbeats were once unbounded: ~513 MiB of them on one connection made the allocator
+  // trap, which under FAIL_CLOSED closes every connection of the VM. A connection may now hold
+  // 64 KiB of them (README, Limits); the one that sends more is closed and counted.
+  test("a flood of heartbeats before any request closes that connection at 64 KiB (heartbeat_overflow); others go on", async () => {
+    const overflow = await mesh.counter(STATS + "heartbeat_overflow");
+    const bystander = await RawDubboConnection.connect(mesh.port);
+    const flood = await RawDubboConnection.connect(mesh.port);
+    try {
+      assert.equal((await bystander.request({ id: 1n, path: DEMO_SERVICE, method: "echo", args: ["before"] })).value, "before (echo from v1)");
+      const beats = Buffer.concat(Array.from({ length: 256 }, (_, i) => encodeHeartbeatRequest(BigInt(1000 + i))));
+      // 17 bytes each: 64 KiB is about 3855 heartbeats; 20 batches of 256 are 87 KiB.
+      for (let i = 0; i < 20 && flood.isOpen; i++) flood.write(beats);
+      await within(flood.closed, 5000, "the proxy closing the flooding connection");
+      assert.equal(flood.responses.length, 0, "held heartbeats are never answered out of turn");
+      assert.equal(await overflow.waitFor(1), 1);
+      assert.equal((await bystander.request({ id: 2n, path: DEMO_SERVICE, method: "echo", args: ["after"] })).value, "after (echo from v1)");
+    } finally {
+      await flood.close();
+      await bystander.close();
     }
     assert.deepEqual(mesh.vmFailures(), []);
   });

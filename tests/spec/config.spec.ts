@@ -48,6 +48,12 @@ describe("plugin config: shared fixtures (tests/fixtures/plugin-config)", () => 
     }
   });
 
+  it("accepts the largest frame cap with a budget that holds it", () => {
+    const c = accept("{\"maxFrameBytes\":134217728,\"maxHeldBytes\":536870912}");
+    expect(c.maxFrameBytes).toBe(134217728);
+    expect(c.maxHeldBytes).toBe(536870912);
+  });
+
   it("reads valid-dubbo-demo into the model", () => {
     const c = accept(fixture("valid-dubbo-demo"));
     expect(c.statPrefix).toBe("dubbo_demo");
@@ -125,6 +131,7 @@ describe("plugin config: shared fixtures (tests/fixtures/plugin-config)", () => 
     const c = accept(fixture("valid-minimal"));
     expect(c.statPrefix).toBe("dubbo");
     expect(c.maxFrameBytes).toBe(8388608);
+    expect(c.maxHeldBytes).toBe(268435456);
     expect(c.onRouteMismatch).toBe(ON_MISMATCH_KEEP);
     expect(c.bindOn).toBe(BIND_ON_FIRST_REQUEST);
     expect(c.statsFlushIntervalMs).toBe(1000);
@@ -236,6 +243,17 @@ describe("plugin config: defaults and model behaviour", () => {
   });
 });
 
+function repeat(item: string, n: i32): string {
+  const parts: string[] = [];
+  for (let i = 0; i < n; i++) parts.push(item);
+  return parts.join(",");
+}
+function manyAttributes(n: i32): string {
+  const parts: string[] = [];
+  for (let i = 0; i < n; i++) parts.push("\"k" + i.toString() + "\":{\"present\":true}");
+  return parts.join(",");
+}
+
 // [config JSON, expected error (exact)]
 const REFUSED: string[] = [
   "[]", "(root): must be an object, got a list",
@@ -243,8 +261,20 @@ const REFUSED: string[] = [
   "{\"statPrefix\":\"\"}", "statPrefix: must not be empty",
   "{\"statPrefix\":\"a.b\"}", "statPrefix: must match [a-zA-Z0-9_]+, got \"a.b\"",
   "{\"statPrefix\":7}", "statPrefix: must be a string, got a number",
-  "{\"maxFrameBytes\":1073741825}", "maxFrameBytes: must be an integer between 16 and 1073741824, got 1073741825",
-  "{\"maxFrameBytes\":1024.5}", "maxFrameBytes: must be an integer between 16 and 1073741824, got a fraction or exponent",
+  "{\"maxFrameBytes\":134217729}", "maxFrameBytes: must be an integer between 16 and 134217728, got 134217729",
+  // 512 MiB was accepted once and trapped the VM (Envoy caps a VM's memory at 1 GiB).
+  "{\"maxFrameBytes\":536870912}", "maxFrameBytes: must be an integer between 16 and 134217728, got 536870912",
+  "{\"maxFrameBytes\":1024.5}", "maxFrameBytes: must be an integer between 16 and 134217728, got a fraction or exponent",
+  "{\"services\":[{\"name\":\"a\",\"match\":{\"attributes\":{" + manyAttributes(33) + "}}}]}", "services[0].match.attributes: at most 32 attributes, got 33",
+  "{\"services\":[{\"name\":\"a\",\"routes\":[{\"name\":\"r\",\"route\":[" + repeat("{\"cluster\":\"outbound|1|v1|a\",\"weight\":1}", 65) + "]}]}]}", "services[0].routes[0].route: at most 64 entries, got 65",
+  "{\"services\":[" + repeat("{\"name\":\"a\"}", 4097) + "]}", "services: at most 4096 entries, got 4097",
+  "{\"services\":[{\"name\":\"a\",\"routes\":[" + repeat("{\"name\":\"r\"}", 1025) + "]}]}", "services[0].routes: at most 1024 entries, got 1025",
+  "{\"services\":[" + repeat("{\"name\":\"a\",\"routes\":[" + repeat("{\"name\":\"r\"}", 1000) + "]}", 9) + "]}", "services[8].routes: the config's services together have more than 8192 routes",
+  "{\"statPrefix\":\"" + "x".repeat(2 << 20) + "\"}", "(root): the configuration is 2097169 bytes, more than 2097152",
+  "{\"maxHeldBytes\":1000}", "maxHeldBytes: must be an integer between 1048576 and 805306368, got 1000",
+  "{\"maxHeldBytes\":1048576,\"maxFrameBytes\":2097152}", "maxFrameBytes: 2097152 cannot be held within maxHeldBytes 1048576 (a partial frame is held whole, in at most 7/8 of the budget): lower maxFrameBytes or raise maxHeldBytes",
+  "{\"maxHeldBytes\":1048576,\"maxFrameBytes\":917505}", "maxFrameBytes: 917505 cannot be held within maxHeldBytes 1048576 (a partial frame is held whole, in at most 7/8 of the budget): lower maxFrameBytes or raise maxHeldBytes",
+  "{\"maxHeldBytes\":805306368}", "maxHeldBytes: maxHeldBytes + 2 x maxFrameBytes is 822083584, more than 805306368 (a VM's memory is capped at 1 GiB; a callback may copy a frame twice besides what is held)",
   "{\"statsFlushIntervalMs\":9}", "statsFlushIntervalMs: must be an integer between 10 and 60000, got 9",
   "{\"onRouteMismatch\":\"keep\"}", "onRouteMismatch: must be \"KEEP\" or \"REJECT\", got \"keep\"",
   "{\"bindOn\":\"ACCEPT\"}", "bindOn: must be \"FIRST_REQUEST\" or \"CONNECTION\", got \"ACCEPT\"",

@@ -89,12 +89,13 @@ export function readBool(e: Errors, obj: JsonValue, key: string, path: string, d
   return v.boolValue;
 }
 
-/** A list field: the array, or null when absent (or on error, with e set). */
-export function readList(e: Errors, obj: JsonValue, key: string, path: string): JsonValue | null {
+/** A list field of at most `max` items: the array, or null when absent (or on error, with e set). */
+export function readList(e: Errors, obj: JsonValue, key: string, path: string, max: i32): JsonValue | null {
   if (e.failed) return null;
   const v = obj.get(key);
   if (v == null) return null;
   if (v.kind != JSON_ARRAY) { e.fail(childPath(path, key), "must be a list, got " + jsonKindName(v.kind)); return null; }
+  if (v.length > max) { e.fail(childPath(path, key), "at most " + max.toString() + " entries, got " + v.length.toString()); return null; }
   return v;
 }
 

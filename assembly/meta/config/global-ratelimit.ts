@@ -2,6 +2,7 @@
 // requestTimeout, denyOnFail, rateLimitService, descriptors[]{property, descriptorKey}), read
 // with the same path-aware errors as the rest of the plugin config.
 import { JsonValue, JSON_STRING, jsonKindName } from "../json";
+import { MAX_RATE_LIMIT_CONDITIONS } from "./limits";
 import { Errors, checkObject, childPath, itemPath, readBool, readList, readObject, readString } from "./fields";
 import { parseDuration } from "./duration";
 import { Match, readAttributes } from "../config";
@@ -50,7 +51,7 @@ export function readGlobalRateLimit(e: Errors, v: JsonValue, path: string, keys:
       else g.timeoutMs = <u32>d.ms;
     }
   }
-  const list = readList(e, v, "descriptors", path);
+  const list = readList(e, v, "descriptors", path, MAX_RATE_LIMIT_CONDITIONS);
   const dp = childPath(path, "descriptors");
   if (!e.failed && (list == null || list.length == 0)) e.fail(dp, "required: at least one {property, descriptorKey}");
   if (list != null) {

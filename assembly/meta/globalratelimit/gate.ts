@@ -19,7 +19,8 @@
 // connection that closes cancels its pending calls.
 import { ByteBuf } from "../bytes";
 import { Metadata } from "../metadata";
-import { Verdict, FrameLoop, Scratch } from "../frames";
+import { Verdict, FrameLoop, scratch } from "../frames";
+import { HeldAccount } from "../budget";
 import { BufferType, Slice, StreamType, closeStream, continueStream, getBuffer, setBuffer, setEffectiveContext } from "../../abi/host";
 import { GrpcTarget, GrpcWaiter, grpcCall, grpcCancel, readGrpcResponse } from "../../abi/grpc";
 import { GlobalRateLimitConfig } from "../config/global-ratelimit";
@@ -152,8 +153,8 @@ export class GlobalGate {
   private scanning: bool = false;
   private request: ByteBuf = new ByteBuf();
 
-  constructor(public conn: MetaConnection, private counters: Counters, private scratch: Scratch) {
-    this.loop = new HeldLoop(this, scratch);
+  constructor(public conn: MetaConnection, private counters: Counters, account: HeldAccount) {
+    this.loop = new HeldLoop(this, account);
   }
 
   /** Held checks have room for more (else the held loop leaves new bytes unread). */
@@ -313,7 +314,7 @@ export class GlobalGate {
   private release(fromRoot: bool): void {
     const conn = this.conn;
     const loop = this.loop;
-    const out = this.scratch.out;
+    const out = scratch.out;
     out.clear();
     const s = this.slice;
     const decided = loop.base;

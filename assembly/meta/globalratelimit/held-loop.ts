@@ -3,7 +3,8 @@
 // only the bytes added since the last one, frames are cut from the copy of what follows the
 // last complete frame (`tail`), and every verdict becomes a piece that refers to the frame's
 // place in Envoy's buffer. The rewrite happens once, when the gate releases the connection.
-import { FrameLoop, Scratch, Verdict } from "../frames";
+import { Begin, FrameLoop, Verdict } from "../frames";
+import { HeldAccount } from "../budget";
 import { BufferType, getBuffer, Slice } from "../../abi/host";
 import { GlobalGate } from "./gate";
 
@@ -16,8 +17,8 @@ export class HeldLoop extends FrameLoop {
   envoySize: i32 = 0;
   private newBytes: Slice = new Slice();
 
-  constructor(private gate: GlobalGate, scratch: Scratch) {
-    super(BufferType.DownstreamData, scratch);
+  constructor(private gate: GlobalGate, account: HeldAccount) {
+    super(BufferType.DownstreamData, account);
   }
 
   /** Pausing: frames before `base` are decided; [base, size) is still to be scanned. */
@@ -29,20 +30,22 @@ export class HeldLoop extends FrameLoop {
   /** Bytes Envoy holds that were not read yet (reading stopped at MAX_HELD_CHECKS). */
   unread(): bool { return this.copied < this.envoySize; }
 
-  begin(size: u32): bool {
+  begin(size: u32): Begin {
     this.envoySize = <i32>size;
     this.pos = 0;
     this.srcLen = 0;
     this.src = this.tail.ptr;
-    if (<i32>size <= this.copied || !this.gate.canHoldMore) return true;
+    if (<i32>size <= this.copied || !this.gate.canHoldMore) return Begin.Ok;
     const s = this.newBytes;
-    if (getBuffer(BufferType.DownstreamData, <u32>this.copied, size - <u32>this.copied, s) != 0) return false;
+    if (getBuffer(BufferType.DownstreamData, <u32>this.copied, size - <u32>this.copied, s) != 0) return Begin.HostRefused;
+    // The copy of what is held while paused is charged like any partial frame.
+    if (!this.reserveTail(<i64>this.tail.len + <i64>s.len)) { s.free(); return Begin.OverBudget; }
     this.tail.writeBytes(s.ptr, s.len);
     this.copied += s.len;
     s.free();
     this.src = this.tail.ptr;
     this.srcLen = this.tail.len;
-    return true;
+    return Begin.Ok;
   }
 
   apply(verdict: Verdict, len: i32): void {
@@ -60,11 +63,12 @@ export class HeldLoop extends FrameLoop {
 
   outputLength(): i32 { return 0; }
 
-  finish(): void {
+  finish(): bool {
     this.tail.consume(this.pos);
     this.base += this.pos;
     this.pos = 0;
     this.src = 0; this.srcLen = 0;
+    return true;
   }
 
   discard(): void {
@@ -78,5 +82,4 @@ export class HeldLoop extends FrameLoop {
     this.pos = 0; this.src = 0; this.srcLen = 0;
   }
 
-  free(): void { this.tail.free(); }
 }

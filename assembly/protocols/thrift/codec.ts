@@ -34,6 +34,13 @@ export class ThriftCodec extends Codec {
   /** UTF-8 length of each remembered name; -1 marks an empty slot (no length matches it). */
   private nameBytes: StaticArray<i32> = new StaticArray<i32>(NAME_CACHE);
   private nameNext: i32 = 0;
+  /**
+   * Unframed struct walks: a message found whole in one call is walked with this shared scan;
+   * only one still incomplete takes a scan of its own (kept in its Metadata until it completes),
+   * so an idle connection holds none. Completed ones return to a small pool.
+   */
+  private scan: StructScan = new StructScan();
+  private spare: StructScan[] = [];
 
   constructor() {
     super();
@@ -98,11 +105,15 @@ export class ThriftCodec extends Codec {
    */
   private decodeUnframed(ptr: usize, len: i32, md: Metadata, proto: i32, wanted: WantedKeys): DecodeStatus {
     const avail = len < this.maxFrameBytes ? len : this.maxFrameBytes;
-    let state = md.codecState;
-    if (state == null || !(state instanceof StructScan)) { state = new StructScan(); md.codecState = state; }
-    const scan = changetype<StructScan>(state);
+    const held = md.codecState;
+    let scan = this.scan;
+    if (held != null && held instanceof StructScan) {
+      md.codecState = null;
+      if (md.continuing && changetype<StructScan>(held).active) scan = changetype<StructScan>(held);
+      else this.recycle(changetype<StructScan>(held));
+    }
     let end: i32;
-    if (md.continuing && scan.active) {
+    if (scan !== this.scan) {
       end = scan.run(ptr, avail);
     } else {
       const body = parseMessageHead(ptr, 0, avail, proto, this.maxFrameBytes, NEED_MORE);
@@ -112,12 +123,26 @@ export class ThriftCodec extends Codec {
         end = scan.run(ptr, avail);
       }
     }
-    if (end != NEED_MORE) scan.active = false;
+    if (end == NEED_MORE) {
+      // Incomplete inside the struct: this message keeps its scan until the framework continues
+      // it (an incomplete message head needs none: it is read again).
+      if (scan.active) {
+        md.codecState = scan;
+        if (scan === this.scan) this.scan = this.spare.length > 0 ? this.spare.pop() : new StructScan();
+      } else if (scan !== this.scan) this.recycle(scan);
+      // The scan stops at maxFrameBytes; the framework refuses a longer unfinished message.
+      return DecodeStatus.WaitForData;
+    }
+    scan.active = false;
+    if (scan !== this.scan) this.recycle(scan);
     if (end == MALFORMED) return fail(md, "thrift: malformed unframed message");
-    // The scan stops at maxFrameBytes; the framework refuses a longer unfinished message.
-    if (end == NEED_MORE) return DecodeStatus.WaitForData;
     md.codecFlags = T_UNFRAMED | proto;
     return this.finishMessage(ptr, 0, end, md, proto, wanted);
+  }
+
+  private recycle(scan: StructScan): void {
+    scan.active = false;
+    if (this.spare.length < 8) this.spare.push(scan);
   }
 
   private decodeHeader(ptr: usize, end: i32, md: Metadata, fromDownstream: bool, wanted: WantedKeys): DecodeStatus {

@@ -268,7 +268,56 @@ export const CRD_SCHEMAS: Array<{ group: string; kind: string; version: string; 
       },
       "globalRateLimit": {
        "type": "object",
-       "x-kubernetes-preserve-unknown-fields": true
+       "properties": {
+        "match": {
+         "type": "object",
+         "properties": {
+          "attributes": {
+           "type": "object",
+           "additionalProperties": {
+            "type": "object",
+            "properties": {
+             "exact": {
+              "type": "string"
+             },
+             "prefix": {
+              "type": "string"
+             },
+             "regex": {
+              "type": "string"
+             }
+            }
+           }
+          }
+         }
+        },
+        "domain": {
+         "type": "string"
+        },
+        "requestTimeout": {
+         "type": "string"
+        },
+        "denyOnFail": {
+         "type": "boolean"
+        },
+        "rateLimitService": {
+         "type": "string"
+        },
+        "descriptors": {
+         "type": "array",
+         "items": {
+          "type": "object",
+          "properties": {
+           "property": {
+            "type": "string"
+           },
+           "descriptorKey": {
+            "type": "string"
+           }
+          }
+         }
+        }
+       }
       }
      }
     },
