@@ -42,14 +42,17 @@ export class Drainer {
 
   /**
    * Newer rules were published. `own` is the root's own config text: rules equal to it (a
-   * rollback to this root's rules) cancel every drain. Returns false when the rules do not parse
-   * here (another module version may accept more): the root keeps its own then.
+   * rollback to this root's rules) review the connections against `ownConfig`, so those bound by
+   * the rules in between drain and the others' drains are cancelled. Returns false when the
+   * rules do not parse here (another module version may accept more): the root keeps its own then.
    */
-  learn(json: string, own: string, protocol: string, atConnection: bool, nowMs: u64): bool {
+  learn(json: string, own: string, ownConfig: PluginConfig, protocol: string, atConnection: bool, nowMs: u64): bool {
     if (json == own) {
+      // The root's own rules are the newest again: connections bound by the rules it had
+      // learned meanwhile are reviewed against its own (the others' drains are cancelled).
       this.newest = null;
       this.newestText = "";
-      this.review(null, atConnection, nowMs);
+      this.review(ownConfig, atConnection, nowMs);
       return true;
     }
     if (json == this.newestText) return true;
@@ -60,19 +63,19 @@ export class Drainer {
     }
     this.newest = r.config;
     this.newestText = json;
-    this.review(r.config, atConnection, nowMs);
+    this.review(r.config!, atConnection, nowMs);
     return true;
   }
 
-  private review(cfg: PluginConfig | null, atConnection: bool, nowMs: u64): void {
-    const drain = cfg != null && cfg.drainOnRuleChange;
+  private review(cfg: PluginConfig, atConnection: bool, nowMs: u64): void {
+    const drain = cfg.drainOnRuleChange;
     let c = this.first;
     while (c != null) {
-      const wanted = drain && !c.bindingAllowedBy(cfg!, atConnection);
+      const wanted = drain && !c.bindingAllowedBy(cfg, atConnection);
       if (wanted && !c.draining) {
         c.draining = true;
         c.drainRejecting = false;
-        c.drainDeadlineMs = nowMs + <u64>cfg!.drainWindowMs;
+        c.drainDeadlineMs = nowMs + <u64>cfg.drainWindowMs;
         c.lastActivityMs = nowMs; // silence is measured from now on
         this.active++;
       } else if (!wanted && c.draining) {

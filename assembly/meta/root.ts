@@ -154,7 +154,7 @@ export class MetaRoot extends RootContext {
   /** Newer (or this root's own again) rules were published for this plugin. */
   private learn(json: string): void {
     const before = this.drainer.newest;
-    if (!this.drainer.learn(json, this.configText, this.codec.name(), this.bindsAtConnection, this.nowMs())) return;
+    if (!this.drainer.learn(json, this.configText, this.config, this.codec.name(), this.bindsAtConnection, this.nowMs())) return;
     const newest = this.drainer.newest;
     if (newest === before) return;
     // Requests are decoded for the keys both rule sets read: a connection not yet bound binds
@@ -162,7 +162,7 @@ export class MetaRoot extends RootContext {
     this.wanted = newest != null ? WantedKeys.union(this.config.requestKeys, newest.requestKeys) : this.config.requestKeys;
     log(LogLevel.Info, "metaprotocol." + this.config.statPrefix + ": " + (newest != null
       ? "newer rules published for this plugin: " + this.drainer.active.toString() + " open connections they bind elsewhere are draining"
-      : "this root's rules are the newest again: drains cancelled"));
+      : "this root's rules are the newest again: " + this.drainer.active.toString() + " open connections bound by the rules in between are draining"));
   }
 
   private setTick(ms: u32): void {

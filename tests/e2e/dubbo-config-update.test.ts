@@ -54,6 +54,30 @@ eachProxy("dubbo e2e: a config update with connections open", (proxy) => {
     assert.deepEqual(mesh.vmFailures(), []);
   });
 
+  // An older root binds its not yet bound connections by the newest rules it has learned. When
+  // its own rules become the newest again (a rollback while the other root's rules were in
+  // force), those connections are the ones bound elsewhere: they were once left open for good,
+  // bound by rules no root had any more, because the rollback cancelled every drain.
+  test("a rollback to an older root's own rules drains the connections it bound by the rules in between", async () => {
+    const drained = await mesh.counter(STATS + "downstream_cx_drain_close");
+    const learned = () => mesh.proxy.logs().filter((l) => /newer rules published for this plugin/.test(l)).length;
+    const seen = learned();
+    const early = await RawDubboConnection.connect(mesh.port); // on the root with sayHello -> v2; no request yet
+    try {
+      assert.equal(await mesh.proxy.reconfigure(LISTENER, helloTo("v1")), true);
+      await waitUntil(() => learned() > seen, 5000, "the older root learning of the newer rules");
+      await sleep(300); // every worker's older root (one tick each)
+      assert.equal(await hello(early, 1n), "Hello x, from v1", "an unbound connection of the older root binds by the newer rules");
+      assert.equal(await mesh.proxy.reconfigure(LISTENER, helloTo("v2")), true);
+      await within(early.closed, 5000, "the rollback draining the connection bound to v1 by the rules in between");
+      assert.equal(early.responses.length, 1, "nothing was in flight when it closed");
+      assert.ok(await drained.waitFor(1) >= 1);
+      const after = await RawDubboConnection.connect(mesh.port);
+      try { assert.equal(await hello(after, 1n), "Hello x, from v2"); } finally { await after.close(); }
+    } finally { await early.close(); }
+    assert.deepEqual(mesh.vmFailures(), []);
+  });
+
   test("a connection the new rules bind the same way stays open and keeps working", async () => {
     const echo = await RawDubboConnection.connect(mesh.port);
     try {
