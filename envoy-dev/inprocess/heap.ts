@@ -3,32 +3,41 @@
 // the free heap by allocating until the memory would have to grow. Only for measurements: the
 // modules Envoy loads export no runtime.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, statSync, readdirSync } from "node:fs";
+import { createHash, type Hash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { InProcessProxy } from "./driver.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-/** build/<name>.wasm rebuilt with --exportRuntime into .cache/measure/ (when assembly/ changed). */
+/**
+ * build/<name>.wasm rebuilt with --exportRuntime into .cache/measure/<name>-<hash of assembly/>.wasm.
+ * Keyed by content, not time: .cache is shared by checkouts (worktrees, CI's persistent cache),
+ * and a newer build of other sources must never stand in for this checkout's.
+ */
 export function measureBuild(name: string): string {
   const dir = join(ROOT, ".cache", "measure");
   mkdirSync(dir, { recursive: true });
-  const out = join(dir, `${name}.wasm`);
-  if (existsSync(out) && statSync(out).mtimeMs > newestSource(join(ROOT, "assembly"))) return out;
-  const r = spawnSync(join(ROOT, "node_modules/.bin/asc"), [`assembly/protocols/${name}/index.ts`, "--target", name, "--exportRuntime", "--outFile", out],
+  const h = createHash("sha256");
+  h.update(readFileSync(join(ROOT, "asconfig.json")));
+  hashSources(join(ROOT, "assembly"), h);
+  const out = join(dir, `${name}-${h.digest("hex").slice(0, 12)}.wasm`);
+  if (existsSync(out)) return out;
+  const tmp = `${out}.${process.pid}.tmp`;
+  const r = spawnSync(join(ROOT, "node_modules/.bin/asc"), [`assembly/protocols/${name}/index.ts`, "--target", name, "--exportRuntime", "--outFile", tmp],
     { cwd: ROOT, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`asc ${name} --exportRuntime failed:\n${r.stdout}${r.stderr}`);
+  renameSync(tmp, out); // whole or absent: another run may be reading the cache
   return out;
 }
 
-function newestSource(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
+function hashSources(dir: string, h: Hash): void {
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+    h.update(p.slice(ROOT.length));
+    if (e.isDirectory()) hashSources(p, h); else h.update(readFileSync(p));
   }
-  return t;
 }
 
 /**
