@@ -15,6 +15,8 @@ export interface ProviderOptions {
   version: string;
   port?: number;
   host?: string;
+  /** Accept queue length (Node's default 511 overflows when thousands of connections open at once). */
+  backlog?: number;
   /** Called with one line per call, heartbeat or dropped connection. */
   log?: (line: string) => void;
   /** Called with each decoded call before it is answered (e.g. a test's tracing instrumentation). */
@@ -128,7 +130,7 @@ export async function startDubboProvider(opts: ProviderOptions): Promise<DubboPr
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
+    server.listen({ port: opts.port ?? 0, host: opts.host ?? "127.0.0.1", backlog: opts.backlog ?? 511 }, () => resolve());
   });
   state.port = (server.address() as net.AddressInfo).port;
   return state;
