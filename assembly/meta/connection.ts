@@ -12,6 +12,7 @@ import { PluginConfig, Route, ServiceConfig, ON_MISMATCH_REJECT } from "./config
 import { connectionRoute, ipOf, matchRoute, routeSendsTo, selectService } from "./router";
 import { bindingAllowed } from "./binding";
 import { Stat } from "./stats";
+import { resetRegexBudget } from "./regex/dfa";
 import { MetaRoot } from "./root";
 import { Check, GlobalGate } from "./globalratelimit/gate";
 import { ConnTelemetry } from "./telemetry/connection";
@@ -172,6 +173,7 @@ export class MetaConnection extends NetworkContext {
 
   onDownstreamData(size: u32, eos: bool): Action {
     if (this.passthrough) return Action.Continue;
+    resetRegexBudget(); // each read gets the whole regex work budget
     // Closing (close_stream was called): nothing more may reach the upstream.
     if (this.closing) return Action.Pause;
     if (this.draining) this.lastActivityMs = this.root.nowMs();
