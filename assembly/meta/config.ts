@@ -11,6 +11,7 @@ import { parseDuration } from "./config/duration";
 import { clusterNameError } from "./config/cluster";
 import { isIPv4, isIPv6 } from "./config/ip";
 import { RouteIndex } from "./router";
+import { takeRegexOverBudget } from "./regex/dfa";
 import { GLOBAL_RATE_LIMIT_FIELDS, GlobalRateLimitConfig, readGlobalRateLimit } from "./config/global-ratelimit";
 import { AccessLogConfig, TracingConfig, readAccessLog, readTracing } from "./config/telemetry";
 import {
@@ -32,6 +33,8 @@ export const MATCH_PRESENT: i32 = 3;
 export class RegexInputLimit {
   constructor(public maxBytes: i32) {}
   overLimit: i64 = 0;
+  /** Matches answered "no match" because the callback's regex work budget was spent (regex/dfa.ts). */
+  overBudget: i64 = 0;
 
   @inline allows(s: string): bool {
     const n = s.length; // UTF-16 units: a lower bound of UTF-8 bytes, a third of the upper one
@@ -54,7 +57,11 @@ export class StringMatcher {
     if (this.kind == MATCH_EXACT) return s == this.value;
     if (this.kind == MATCH_PREFIX) return s.startsWith(this.value);
     if (this.kind == MATCH_REGEX) {
-      return changetype<RegexInputLimit>(this.regexLimit).allows(s) && changetype<Regex>(this.regex).fullMatch(s);
+      const limit = changetype<RegexInputLimit>(this.regexLimit);
+      if (!limit.allows(s)) return false;
+      if (changetype<Regex>(this.regex).fullMatch(s)) return true;
+      if (takeRegexOverBudget()) limit.overBudget++;
+      return false;
     }
     return true; // MATCH_PRESENT
   }

@@ -12,6 +12,7 @@ import { PluginConfig, Route, ServiceConfig, ON_MISMATCH_REJECT } from "./config
 import { connectionRoute, ipOf, matchRoute, routeSendsTo, selectService } from "./router";
 import { bindingAllowed } from "./binding";
 import { Stat } from "./stats";
+import { resetRegexBudget } from "./regex/dfa";
 import { MetaRoot } from "./root";
 import { Check, GlobalGate } from "./globalratelimit/gate";
 import { ConnTelemetry } from "./telemetry/connection";
@@ -67,7 +68,7 @@ export class MetaConnection extends NetworkContext {
   /** Rejected requests awaiting the answer to their probe, by id (made on first use: idle connections stay small). */
   private rejectionsMap: Map<u64, Rejection> | null = null;
   /** Same-id requests waiting for their turn, oldest first (only when codec.repliesInOrder()). */
-  private queued: Queued[] = [];
+  private queuedList: Queued[] | null = null;
   private orphansList: Rejection[] | null = null;
   private closing: bool = false;
   /** The last decode in that direction stopped at WaitForData: the next one continues it. */
@@ -172,6 +173,7 @@ export class MetaConnection extends NetworkContext {
 
   onDownstreamData(size: u32, eos: bool): Action {
     if (this.passthrough) return Action.Continue;
+    resetRegexBudget(); // each read gets the whole regex work budget
     // Closing (close_stream was called): nothing more may reach the upstream.
     if (this.closing) return Action.Pause;
     if (this.draining) this.lastActivityMs = this.root.nowMs();
@@ -375,7 +377,7 @@ export class MetaConnection extends NetworkContext {
       return;
     }
     if (this.pending.has(id) || this.hasRejection(id)) {
-      if (this.codec.repliesInOrder()) { this.queued.push(new Queued(id, packed, null)); return; }
+      if (this.codec.repliesInOrder()) { this.queue.push(new Queued(id, packed, null)); return; }
       if (this.pending.has(id)) this.account.give(PENDING_ENTRY_BYTES); // replaced, not added
     }
     this.pending.set(id, packed);
@@ -383,7 +385,8 @@ export class MetaConnection extends NetworkContext {
 
   /** The reply for `id` was matched: the next same-id request in flight (if any) is next in line. */
   private promote(id: u64): void {
-    const q = this.queued;
+    const q = this.queuedList;
+    if (q == null) return;
     for (let i = 0; i < q.length; i++) {
       const e = unchecked(q[i]);
       if (e.id != id) continue;
@@ -443,7 +446,7 @@ export class MetaConnection extends NetworkContext {
     }
     if (this.codec.probe(md, loop.repl)) {
       // Replies come in order: the probe's answer is told apart by its place in line.
-      if (inFlight) this.queued.push(new Queued(md.requestId, 0, r));
+      if (inFlight) this.queue.push(new Queued(md.requestId, 0, r));
       else this.rejections.set(md.requestId, r);
       return Verdict.Replace;
     }
@@ -464,7 +467,7 @@ export class MetaConnection extends NetworkContext {
       const r = this.rejections.get(id);
       this.rejections.delete(id);
       this.account.give(r.bytes);
-      if (this.queued.length > 0) this.promote(id);
+      if (this.queuedList != null) this.promote(id);
       loop.repl.clear();
       this.codec.onError(r.md, r.error, r.message, loop.repl);
       return Verdict.Replace;
@@ -479,7 +482,7 @@ export class MetaConnection extends NetworkContext {
     const packed = this.pending.get(id);
     this.pending.delete(id);
     this.account.give(PENDING_ENTRY_BYTES);
-    if (this.queued.length > 0) this.promote(id);
+    if (this.queuedList != null) this.promote(id);
     if (md.responseStatus == ResponseStatus.Error || md.messageType == MessageType.Error) stats.incMethodError(methodSlotOf(packed));
     const slot = routeSlotOf(packed);
     if (slot < 0) return Verdict.Keep;
@@ -511,7 +514,7 @@ export class MetaConnection extends NetworkContext {
       this.root.stats.inc(Stat.UpstreamClosedReply);
     }
     // Same-id requests queued behind those (replies in order) are in flight too.
-    const q = this.queued;
+    const q = this.queue;
     let tracked = ids.length;
     for (let i = 0; i < q.length; i++) {
       const e = unchecked(q[i]);
@@ -624,6 +627,11 @@ export class MetaConnection extends NetworkContext {
     if (l == null) { l = []; this.orphansList = l; }
     return l;
   }
+  private get queue(): Queued[] {
+    let l = this.queuedList;
+    if (l == null) { l = []; this.queuedList = l; }
+    return l;
+  }
   private hasRejection(id: u64): bool { const m = this.rejectionsMap; return m != null && m.has(id); }
 
   private connectionName(): string {
@@ -709,7 +717,7 @@ export class MetaConnection extends NetworkContext {
   idle(): bool {
     const r = this.rejectionsMap;
     const gate = this.gate;
-    return this.pending.size == 0 && (r == null || r.size == 0) && this.queued.length == 0 &&
+    return this.pending.size == 0 && (r == null || r.size == 0) && (this.queuedList == null || this.queuedList!.length == 0) &&
       this.down.tail.len == 0 && this.up.tail.len == 0 && (gate == null || !gate.paused);
   }
 
@@ -742,7 +750,8 @@ export class MetaConnection extends NetworkContext {
     if (this.tel != null) this.tel!.close(this.root.nowNs(), this.cluster);
     this.root.endCallback();
     this.down.free(); this.up.free(); this.held.free();
-    this.queued.length = 0;
+    const q = this.queuedList;
+    if (q != null) q.length = 0;
     this.account.releaseAll();
   }
 }

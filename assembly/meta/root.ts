@@ -12,6 +12,7 @@ import { MAX_CONFIG_BYTES } from "./config/limits";
 import { RateLimiter } from "./ratelimit";
 import { MetaConnection } from "./connection";
 import { Features } from "./features";
+import { resetRegexBudget } from "./regex/dfa";
 
 export class MetaRoot extends RootContext {
   config: PluginConfig;
@@ -36,6 +37,7 @@ export class MetaRoot extends RootContext {
   /** The config text as given (compared with newer rules published by other roots). */
   private configText: string = "";
   private tickMs: u32 = 0;
+  private budgetWarned: bool = false;
   private rng: u32 = 0x9e3779b9;
   private nowCacheNs: u64 = 0;
 
@@ -143,9 +145,19 @@ export class MetaRoot extends RootContext {
 
   private flush(): void {
     const cfg = this.config;
-    if (cfg.regexInput.overLimit != 0) {
-      this.stats.add(Stat.RegexInputTooLong, cfg.regexInput.overLimit);
-      cfg.regexInput.overLimit = 0;
+    const ri = cfg.regexInput;
+    if (ri.overLimit != 0) {
+      this.stats.add(Stat.RegexInputTooLong, ri.overLimit);
+      ri.overLimit = 0;
+    }
+    if (ri.overBudget != 0) {
+      if (!this.budgetWarned) {
+        this.budgetWarned = true;
+        log(LogLevel.Warn, "metaprotocol." + cfg.statPrefix + ": a callback spent its regex work budget: " + ri.overBudget.toString() +
+          " regex matches answered 'no match' (counted in regex_budget_exceeded; logged once)");
+      }
+      this.stats.add(Stat.RegexBudgetExceeded, ri.overBudget);
+      ri.overBudget = 0;
     }
     this.stats.flush();
     this.features.onTick();
@@ -194,5 +206,5 @@ export class MetaRoot extends RootContext {
     return this.nowCacheNs;
   }
   nowMs(): u64 { return this.nowNs() / 1000000; }
-  endCallback(): void { this.nowCacheNs = 0; }
+  endCallback(): void { this.nowCacheNs = 0; resetRegexBudget(); }
 }

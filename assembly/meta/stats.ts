@@ -8,7 +8,7 @@ export const enum Stat {
   CxTotal, RequestTotal, Oneway, ResponseTotal, ResponseError, Heartbeat,
   RequestDecodingError, ResponseDecodingError, FrameTooLarge,
   RouteNotFound, RouteMismatch, LocalReply, OverLimit,
-  MutationApplied, MutationUnsupported, UnmatchedResponse, RequestTruncated, Passthrough, RegexInputTooLong,
+  MutationApplied, MutationUnsupported, UnmatchedResponse, RequestTruncated, Passthrough, RegexInputTooLong, RegexBudgetExceeded,
   HeldBytesOverflow, HeartbeatOverflow, DrainClose, DrainRejected, UpstreamClosedReply, Count,
 }
 
@@ -17,7 +17,7 @@ const NAMES: string[] = [
   "request_decoding_error", "response_decoding_error", "frame_too_large",
   "route_not_found", "route_mismatch", "local_reply", "ratelimit_over_limit",
   "mutation_applied", "mutation_unsupported", "response_unmatched", "request_truncated", "downstream_cx_passthrough",
-  "regex_input_too_long",
+  "regex_input_too_long", "regex_budget_exceeded",
   "held_bytes_overflow", "heartbeat_overflow", "downstream_cx_drain_close", "drain_rejected",
   "upstream_closed_reply",
 ];

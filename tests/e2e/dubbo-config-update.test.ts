@@ -137,35 +137,45 @@ eachProxy("dubbo e2e: a config update with connections open", (proxy) => {
     assert.deepEqual(mesh.vmFailures(), []);
   });
 
-  test("a busy connection that finds no quiet moment within drainWindow gets error replies for new requests, then closes; every request is answered", async () => {
-    assert.equal(await mesh.proxy.reconfigure(LISTENER, helloTo("v2", { drainWindow: "300ms" })), true);
+  test("a busy connection that finds no quiet moment within drainWindow gets error replies for new requests, then closes; every request is answered", async (t) => {
     const rejected = await mesh.counter(STATS + "drain_rejected");
-    const busy = await RawDubboConnection.connect(mesh.port);
-    assert.equal(await hello(busy, 1n), "Hello x, from v2");
-    const answers: Promise<unknown>[] = [];
-    let id = 100n;
-    let sawError = false;
-    // Four callers share the connection, each sending again as soon as it has its answer: there
-    // is always a request in flight, until an error reply says the connection is closing.
-    const caller = async () => {
-      while (busy.isOpen && !sawError) {
-        const r = busy.request({ id: id++, path: DEMO_SERVICE, method: "sayHello", args: ["y"] });
-        answers.push(r.then((a) => { if (a.status !== 20) sawError = true; return a; }, (e) => e));
-        await r.catch(() => {});
+    // The scene needs a client that never pauses for QUIET_MS (20 ms). On a loaded machine the
+    // client's process can be descheduled for longer; then the module rightly closes at that
+    // quiet moment (the first test's race, which a reconnecting client handles), and the scene
+    // did not happen: it is played again, at most three times.
+    for (let attempt = 1; ; attempt++) {
+      assert.equal(await mesh.proxy.reconfigure(LISTENER, helloTo("v2", { drainWindow: "300ms" })), true);
+      const busy = await RawDubboConnection.connect(mesh.port);
+      assert.equal(await hello(busy, 1n), "Hello x, from v2");
+      const answers: Promise<unknown>[] = [];
+      let id = 100n;
+      let sawError = false;
+      // Four callers share the connection, each sending again as soon as it has its answer: there
+      // is always a request in flight, until an error reply says the connection is closing.
+      const caller = async () => {
+        while (busy.isOpen && !sawError) {
+          const r = busy.request({ id: id++, path: DEMO_SERVICE, method: "sayHello", args: ["y"] });
+          answers.push(r.then((a) => { if (a.status !== 20) sawError = true; return a; }, (e) => e));
+          await r.catch(() => {});
+        }
+      };
+      const pumping = Promise.all([caller(), caller(), caller(), caller()]);
+      await sleep(100);
+      assert.equal(await mesh.proxy.reconfigure(LISTENER, helloTo("v1", { drainWindow: "300ms" })), true);
+      await within(pumping, 10_000, "an error reply telling the busy client to reconnect");
+      await within(busy.closed, 5000, "the busy connection closing once nothing is in flight");
+      const results = await Promise.all(answers);
+      const statuses = new Set(results.map((r: any) => r?.status));
+      if (!statuses.has(80) && attempt < 3) {
+        t.diagnostic(`attempt ${attempt}: the client paused long enough for a quiet close before the window ended; again`);
+        continue;
       }
-    };
-    const pump = () => Promise.all([caller(), caller(), caller(), caller()]);
-    const pumping = pump();
-    await sleep(100);
-    assert.equal(await mesh.proxy.reconfigure(LISTENER, helloTo("v1", { drainWindow: "300ms" })), true);
-    await within(pumping, 10_000, "an error reply telling the busy client to reconnect");
-    await within(busy.closed, 5000, "the busy connection closing once nothing is in flight");
-    const results = await Promise.all(answers);
-    const lost = results.filter((r) => r instanceof Error);
-    assert.deepEqual(lost.map(String), [], "every request got a response before the close");
-    const statuses = new Set(results.map((r: any) => r.status));
-    assert.ok(statuses.has(20) && statuses.has(80), `answers by v2 and error replies (SERVER_ERROR): ${[...statuses]}`);
-    assert.ok(await rejected.waitFor(1) >= 1);
+      const lost = results.filter((r) => r instanceof Error);
+      assert.deepEqual(lost.map(String), [], "every request got a response before the close");
+      assert.ok(statuses.has(20) && statuses.has(80), `answers by v2 and error replies (SERVER_ERROR): ${[...statuses]}`);
+      assert.ok(await rejected.waitFor(1) >= 1);
+      break;
+    }
     assert.equal(await mesh.proxy.reconfigure(LISTENER, helloTo("v2")), true);
   });
 

@@ -1,5 +1,5 @@
 import { Regex, MAX_PROGRAM } from "../../assembly/meta/regex";
-import { regexWork, dfaResets, newCacheBudget } from "../../assembly/meta/regex/dfa";
+import { regexWork, dfaResets, newCacheBudget, REGEX_WORK_BUDGET, resetRegexBudget, setRegexWorkBudget, takeRegexOverBudget } from "../../assembly/meta/regex/dfa";
 import { parsePluginConfig, StringMatcher, DEFAULT_MAX_REGEX_INPUT_BYTES } from "../../assembly/meta/config";
 
 // [pattern, input, "y" | "n"]: the whole input must match (Envoy safe_regex / RE2 FullMatch).
@@ -408,10 +408,59 @@ describe("Regex: maxRegexInputBytes", () => {
   });
 });
 
+describe("Regex: the work one callback may spend is bounded", () => {
+  // ~1,000 live NFA states per character: the slowest kind of accepted pattern.
+  const worst = "[ab]*a[ab]{999}";
+
+  it("a match that would go over the budget answers no match, spending at most the budget", () => {
+    resetRegexBudget();
+    takeRegexOverBudget();
+    const re = Regex.compile(worst)!;
+    const text = abText(9000, 11) + "a" + repeat("b", 999); // matches, but needs ~10M units
+    const w0 = regexWork;
+    expect(re.fullMatch(text)).toBe(false);
+    expect(takeRegexOverBudget()).toBe(true);
+    expect(regexWork - w0).toBeLessThanOrEqual(REGEX_WORK_BUDGET + <i64>re.programLength * 2);
+    // the rest of the callback: work is refused at once
+    const w1 = regexWork;
+    expect(Regex.compile("[ab]*a[ab]{998}")!.fullMatch(text)).toBe(false);
+    expect(regexWork - w1).toBeLessThanOrEqual(<i64>re.programLength * 2);
+    expect(takeRegexOverBudget()).toBe(true);
+  });
+
+  it("the next callback has the whole budget again; a match within it is answered exactly", () => {
+    resetRegexBudget();
+    const re = Regex.compile("[ab]*a[ab]{99}")!; // ~100 live states x 10,000 characters: within
+    expect(re.fullMatch(abText(9900, 5) + "a" + repeat("b", 99))).toBe(true);
+    expect(re.fullMatch(abText(9900, 5) + "b" + repeat("b", 99))).toBe(false);
+    expect(takeRegexOverBudget()).toBe(false);
+  });
+
+  it("is counted by the matcher (regex_budget_exceeded) as a no match", () => {
+    resetRegexBudget();
+    const m = regexMatcherOf("{\"maxRegexInputBytes\":1048576,\"services\":[{\"name\":\"s\",\"routes\":[{\"name\":\"r\",\"match\":{\"attributes\":{\"method\":{\"regex\":\"" + worst + "\"}}}}]}]}");
+    expect(m.matches(abText(9000, 3) + "a" + repeat("a", 999))).toBe(false);
+    expect(m.regexLimit!.overBudget).toBe(1);
+    resetRegexBudget();
+    expect(m.matches("a" + repeat("b", 999))).toBe(true);
+    expect(m.regexLimit!.overBudget).toBe(1);
+  });
+
+  it("lifted (-1) for benchmarks and differential tests", () => {
+    setRegexWorkBudget(-1);
+    resetRegexBudget();
+    const re = Regex.compile(worst)!;
+    expect(re.fullMatch(abText(9000, 11) + "a" + repeat("b", 999))).toBe(true);
+    expect(takeRegexOverBudget()).toBe(false);
+    setRegexWorkBudget(REGEX_WORK_BUDGET);
+  });
+});
+
 describe("Regex: cache memory of a config is bounded", () => {
   it("regexes beyond the config's cache budget run uncached, with the same answers", () => {
     // Each regex's cache takes about 32 KiB at its first match; 8 MiB hold about 250 of them.
     newCacheBudget();
+    resetRegexBudget(); // a fresh callback: the specs before spent the work budget
     const res: Regex[] = [];
     for (let i = 0; i < 400; i++) res.push(Regex.compile("(get|set)" + i.toString() + "[A-Z]\\w*")!);
     for (let i = 0; i < 400; i++) {

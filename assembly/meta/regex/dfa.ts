@@ -39,6 +39,29 @@ export function newCacheBudget(): void { budget = new CacheBudget(CONFIG_CACHE_B
 
 /** NFA instructions visited while building states (a work counter for tests, never reset). */
 export let regexWork: i64 = 0;
+/**
+ * Regex work one callback may spend (NFA instructions visited, building DFA states or stepping
+ * uncached): about 13 ms at the ~3 ns per unit measured for the worst accepted patterns. A match
+ * that would go over it answers "no match" (counted as regex_budget_exceeded by the caller), and
+ * so does every later one that needs work in the same callback; cached DFA steps cost nothing
+ * here. Together with maxRegexInputBytes this bounds a callback's regex time for every accepted
+ * config, whatever a client sends.
+ */
+export const REGEX_WORK_BUDGET: i64 = 1 << 22;
+let workBudget: i64 = REGEX_WORK_BUDGET;
+/** Benchmarks and differential tests measure the engine itself: -1 lifts the bound. */
+export function setRegexWorkBudget(n: i64): void { workBudget = n < 0 ? i64.MAX_VALUE : n; }
+let workStart: i64 = 0;
+let overBudget = false;
+/** A callback begins (or ends): the budget is whole again. */
+export function resetRegexBudget(): void { workStart = regexWork; }
+/** Whether a match since the last call answered "no match" for want of budget; clears it. */
+export function takeRegexOverBudget(): bool { const b = overBudget; overBudget = false; return b; }
+@inline function budgetSpent(): bool {
+  if (regexWork - workStart <= workBudget) return false;
+  overBudget = true;
+  return true;
+}
 /** Times a DFA cache was cleared because it was full. */
 export let dfaResets: i64 = 0;
 /** Tests: run every match uncached (the path a thrashing cache takes), to compare both paths. */
@@ -194,7 +217,7 @@ export class Dfa {
         if (next == 0) return false; // dead: no thread left
         next = this.build(st / row, r, off >> 2, i);
         if (next == -2) return this.run(s, i, unchecked(this.prev[st / row]), this.copyKernel(st / row));
-        if (next == 0) return false;
+        if (next == 0 || budgetSpent()) return false;
       }
       st = next;
       i += w;
@@ -338,6 +361,7 @@ export class Dfa {
         if ((d & 0xfc00) == 0xdc00) { r = 0x10000 + ((r - 0xd800) << 10) + (d - 0xdc00); w = 2; }
       }
       n = step(this, kBP, n, p, r); // reads kernelB, writes kernelA
+      if (budgetSpent()) return false;
       memory.copy(kBP, kAP, <usize>n << 2);
       p = prevBits(r, mask);
       i += w;
@@ -440,6 +464,7 @@ export class Dfa {
         }
       }
       regexWork += cnt;
+      if (budgetSpent()) return false;
       const tmp = cur; cur = nxt; nxt = tmp;
       cnt = out;
       i += w;

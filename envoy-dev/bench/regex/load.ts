@@ -12,6 +12,10 @@ const HARNESS = `// AssemblyScript entry for the in-process regex harness (bench
 // the module's own Regex, with matching loops inside Wasm so the JS boundary is not measured.
 import { Regex } from "ROOT/assembly/meta/regex";
 import { regexWork, setUncachedOnly } from "ROOT/assembly/meta/regex/dfa";
+import { setRegexWorkBudget } from "ROOT/assembly/meta/regex/dfa";
+
+// The engine itself is measured: the module's per-callback work budget is lifted.
+setRegexWorkBudget(-1);
 
 const compiled: Regex[] = [];
 
@@ -68,7 +72,11 @@ export async function loadRegexHarness(root = ROOT): Promise<RegexHarness> {
     // Run outside the project so its asconfig.json (which wires the proxy-wasm abort) is not read.
     const entry = out.replace(/\.wasm$/, ".ts");
     let src = HARNESS;
-    if (!existsSync(join(root, "assembly/meta/regex/dfa.ts"))) { // an older engine: no work counter
+    const dfa = join(root, "assembly/meta/regex/dfa.ts");
+    if (!existsSync(dfa) || !readFileSync(dfa, "utf8").includes("setRegexWorkBudget")) { // no work budget
+      src = src.replace(/import \{ setRegexWorkBudget.*\n/, "").replace("setRegexWorkBudget(-1);", "");
+    }
+    if (!existsSync(dfa)) { // an older engine: no work counter
       src = src.replace(/import \{ regexWork.*\n/, "").replace("<f64>regexWork", "0").replace("setUncachedOnly(on);", "");
     }
     writeFileSync(entry, src.replaceAll("ROOT/", relative(join(ROOT, ".cache/regex-harness"), root) + "/"));
