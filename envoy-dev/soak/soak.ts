@@ -1,5 +1,5 @@
 // Soak in real Envoy: npm run soak -- --minutes N [--connections C] [--rate R] [--proxy envoy|local]
-// C Dubbo connections (default 2000) through build/dubbo.wasm with the demo rules, each
+// C Dubbo connections (default 5000) through build/dubbo.wasm with the demo rules, each
 // pipelining bursts of calls in one write (two-way by method, weighted split, interface and
 // attachments, calls no route accepts; oneway calls; heartbeats), R two-way calls a second in
 // all (default 2000), reconnecting when closed; every 10 s the rules change (sayHello moves
@@ -437,7 +437,7 @@ function openFilesLimit(): { soft: number; hard: number } {
 
 if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1]) {
   const { values } = parseArgs({ options: {
-    minutes: { type: "string", default: "10" }, connections: { type: "string", default: "2000" },
+    minutes: { type: "string", default: "10" }, connections: { type: "string", default: "5000" },
     rate: { type: "string", default: "2000" },
     proxy: { type: "string", default: "envoy" }, "event-every": { type: "string", default: "10" },
   } });
