@@ -32,7 +32,7 @@ export function mergeSettings(base: Settings, raw: any): Settings {
     s.maxEarlyDataBytes = raw.maxEarlyDataBytes;
   }
   if (raw.maxFrameBytes !== undefined) {
-    if (!Number.isInteger(raw.maxFrameBytes) || raw.maxFrameBytes < 16 || raw.maxFrameBytes > 1073741824) throw new Error("settings.maxFrameBytes: must be an integer 16..1073741824");
+    if (!Number.isInteger(raw.maxFrameBytes) || raw.maxFrameBytes < 16 || raw.maxFrameBytes > 134217728) throw new Error("settings.maxFrameBytes: must be an integer 16..134217728 (the module refuses more)");
     s.maxFrameBytes = raw.maxFrameBytes;
   }
   if (raw.onRouteMismatch !== undefined) {
