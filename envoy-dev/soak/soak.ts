@@ -133,7 +133,8 @@ export async function soak(o: SoakOptions): Promise<SoakReport> {
   const ports = {} as Record<Subset, number>;
   for (const s of Object.keys(CLUSTERS) as Subset[]) { providers[s] = await startDubboProvider({ version: s, backlog: 4096 }); ports[s] = providers[s].port; }
   const proxy: Proxy = await startProxy(o.proxy, {
-    configPath: withIstioCircuitBreakers(ENVOY_YAML), listenerPorts: allListenersEphemeral(),
+    // The local host has no circuit breakers (it refuses the field): it gets envoy.yaml as is.
+    configPath: o.proxy === "envoy" ? withIstioCircuitBreakers(ENVOY_YAML) : ENVOY_YAML, listenerPorts: allListenersEphemeral(),
     endpoints: Object.fromEntries((Object.keys(CLUSTERS) as Subset[]).map((s) => [CLUSTERS[s], [{ host: "127.0.0.1", port: ports[s] }]])),
     pluginConfig: { [LISTENER]: helloConfig("v2") }, reconfigurable: [LISTENER], concurrency: 2,
   });
@@ -382,10 +383,13 @@ export async function soak(o: SoakOptions): Promise<SoakReport> {
 /**
  * Flat, after warm-up (the first fifth of the run, at least 30 s: each worker's VM grows its
  * memory to what thousands of connections, new roots and the collector's lag need): the Wasm
- * memory reaches no new high in the second half of what follows (a leak keeps making new highs;
- * Wasm memory never shrinks), and Envoy's (allocated by tcmalloc; RSS where that is unknown)
+ * memory reaches no new high in the second half of what follows, past WASM_SLACK (a leak keeps
+ * making new highs; Wasm memory never shrinks), and Envoy's (allocated by tcmalloc; RSS where that is unknown)
  * stays within 15% + 16 MiB of where warm-up ended.
  */
+/** Four Wasm pages: one VM's allocator may still take a page or two late in a short run (seen at 35 s of 73). */
+const WASM_SLACK = 4 * 65536;
+
 function judgeMemory(r: SoakReport): void {
   const s = r.memory.samples.filter((x) => x.envoyRssKiB > 0);
   const warmS = Math.max(30, r.seconds / 5);
@@ -396,13 +400,15 @@ function judgeMemory(r: SoakReport): void {
   const warm = after[0], end = after[after.length - 1];
   const envoyOf = (x: MemorySample) => x.envoyAllocatedKiB || x.envoyRssKiB;
   const peak = (xs: MemorySample[], f: (x: MemorySample) => number) => Math.max(...xs.map(f));
-  const wasmGrew = peak(second, (x) => x.wasmBytes) > peak(first, (x) => x.wasmBytes);
+  const wasmGrew = peak(second, (x) => x.wasmBytes) > peak(first, (x) => x.wasmBytes) + WASM_SLACK;
   const envoyGrew = peak(after, envoyOf) > envoyOf(warm) * 1.15 + 16384;
   r.memory.flat = !wasmGrew && !envoyGrew;
   const mib = (kib: number) => (kib / 1024).toFixed(1);
   r.memory.why = `${warm.atS} s -> ${second[0].atS} s -> ${end.atS} s: Wasm ${mib(warm.wasmBytes / 1024)} -> ${mib(peak(first, (x) => x.wasmBytes) / 1024)} -> ${mib(peak(second, (x) => x.wasmBytes) / 1024)} MiB (peaks), ` +
-    `Envoy allocated ${mib(warm.envoyAllocatedKiB)} MiB, at most ${mib(peak(after, (x) => x.envoyAllocatedKiB))}; ` +
-    `RSS ${mib(warm.envoyRssKiB)} MiB, at most ${mib(peak(after, (x) => x.envoyRssKiB))}`;
+    (warm.envoyAllocatedKiB > 0
+      ? `Envoy allocated ${mib(warm.envoyAllocatedKiB)} MiB, at most ${mib(peak(after, (x) => x.envoyAllocatedKiB))}; RSS `
+      : "RSS of this process (the local host, clients and providers) ") +
+    `${mib(warm.envoyRssKiB)} MiB, at most ${mib(peak(after, (x) => x.envoyRssKiB))}`;
   if (!r.memory.flat) r.violations.push(`memory not flat: ${r.memory.why}`);
 }
 
