@@ -157,6 +157,8 @@ export const MAX_MAX_FRAME_BYTES: i32 = 134217728;
 export const DEFAULT_STATS_FLUSH_INTERVAL_MS: u32 = 1000;
 export const DEFAULT_DRAIN_WINDOW_MS: i64 = 10000;
 export const MAX_DRAIN_WINDOW_MS: i64 = 3600000;
+/** Envoy's own default connect_timeout: a connection not connected by then is not coming soon. */
+export const DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS: i64 = 5000;
 
 export class PluginConfig {
   statPrefix: string = "";
@@ -169,6 +171,8 @@ export class PluginConfig {
   drainOnRuleChange: bool = true;
   /** How long such a connection may wait for a quiet moment before its new requests get error replies. */
   drainWindowMs: i64 = DEFAULT_DRAIN_WINDOW_MS;
+  /** A connection whose requests went to tcp_proxy and that has no upstream connection this long after is closed (upstream-watch.ts). */
+  upstreamConnectTimeoutMs: i64 = DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS;
   onRouteMismatch: i32 = ON_MISMATCH_KEEP;
   bindOn: i32 = BIND_ON_FIRST_REQUEST;
   statsFlushIntervalMs: u32 = DEFAULT_STATS_FLUSH_INTERVAL_MS;
@@ -190,7 +194,7 @@ export class ConfigResult {
 }
 
 const ROOT_FIELDS: string[] = ["statPrefix", "maxFrameBytes", "maxRegexInputBytes", "onRouteMismatch", "bindOn", "statsFlushIntervalMs", "methodStats", "services",
-  "maxHeldBytes", "drainOnRuleChange", "drainWindow", "tracing", "accessLog", "latencyHistogram"];
+  "maxHeldBytes", "drainOnRuleChange", "drainWindow", "upstreamConnectTimeout", "tracing", "accessLog", "latencyHistogram"];
 const SERVICE_FIELDS: string[] = ["name", "match", "defaultCluster", "routes", "localRateLimit", "globalRateLimit"];
 const SERVICE_MATCH_FIELDS: string[] = ["addresses", "attributes"];
 const MATCH_FIELDS: string[] = ["attributes"];
@@ -242,6 +246,7 @@ export function parsePluginConfig(json: string, defaultStatPrefix: string): Conf
     regexInput = cfg.regexInput;
     cfg.drainOnRuleChange = readBool(e, root, "drainOnRuleChange", "", true);
     cfg.drainWindowMs = readDrainWindow(e, root);
+    cfg.upstreamConnectTimeoutMs = readUpstreamConnectTimeout(e, root);
     cfg.onRouteMismatch = readChoice(e, root, "onRouteMismatch", "KEEP", "REJECT");
     cfg.bindOn = readChoice(e, root, "bindOn", "FIRST_REQUEST", "CONNECTION");
     cfg.statsFlushIntervalMs = <u32>readInt(e, root, "statsFlushIntervalMs", "", false, 10, 60000, DEFAULT_STATS_FLUSH_INTERVAL_MS);
@@ -301,6 +306,17 @@ function readDrainWindow(e: Errors, root: JsonValue): i64 {
   const d = parseDuration(v.stringValue);
   if (d.error.length > 0) { e.fail("drainWindow", d.error); return 0; }
   if (d.ms > MAX_DRAIN_WINDOW_MS) { e.fail("drainWindow", "must be at most 1h, got " + quote(v.stringValue)); return 0; }
+  return d.ms;
+}
+
+function readUpstreamConnectTimeout(e: Errors, root: JsonValue): i64 {
+  if (e.failed) return DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS;
+  const v = root.get("upstreamConnectTimeout");
+  if (v == null) return DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS;
+  if (v.kind != JSON_STRING) { e.fail("upstreamConnectTimeout", "must be a duration string such as \"5s\", got " + jsonKindName(v.kind)); return 0; }
+  const d = parseDuration(v.stringValue);
+  if (d.error.length > 0) { e.fail("upstreamConnectTimeout", d.error); return 0; }
+  if (d.ms > MAX_DRAIN_WINDOW_MS) { e.fail("upstreamConnectTimeout", "must be at most 1h, got " + quote(v.stringValue)); return 0; }
   return d.ms;
 }
 

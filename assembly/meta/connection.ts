@@ -101,6 +101,15 @@ export class MetaConnection extends NetworkContext {
   /** Last bytes either way, tracked while draining only (no clock read per callback otherwise). */
   lastActivityMs: u64 = 0;
 
+  // Waiting for the upstream (upstream-watch.ts): from the first bytes forwarded to tcp_proxy to
+  // the first upstream data callback.
+  watched: bool = false;
+  /** The upstream has sent something: never watched again. */
+  private heardUpstream: bool = false;
+  watchSinceMs: u64 = 0;
+  nextWatch: MetaConnection | null = null;
+  prevWatch: MetaConnection | null = null;
+
   constructor(id: u32, private root: MetaRoot) {
     super(id);
     this.cfg = root.config;
@@ -211,6 +220,7 @@ export class MetaConnection extends NetworkContext {
     }
     const forwards = loop.forwardsSomething();
     if (!loop.finish()) return this.overBudget(loop, "request");
+    if (forwards && !this.heardUpstream && !this.watched && !this.closing) this.root.upstreamWatch.add(this, this.root.nowMs());
     if (eos) { if (paused) gate!.eos = true; else this.onClientEnd(loop); }
     this.root.endCallback();
     if (this.closing) closeStream(StreamType.Downstream);
@@ -222,6 +232,7 @@ export class MetaConnection extends NetworkContext {
 
   onUpstreamData(size: u32, eos: bool): Action {
     if (this.passthrough) return Action.Continue;
+    if (!this.heardUpstream) { this.heardUpstream = true; this.root.upstreamWatch.remove(this); }
     const loop = this.up;
     const b = loop.begin(size);
     if (b == Begin.HostRefused) return Action.Continue;
@@ -721,6 +732,12 @@ export class MetaConnection extends NetworkContext {
       this.down.tail.len == 0 && this.up.tail.len == 0 && (gate == null || !gate.paused);
   }
 
+  /** The root closed this connection: Envoy gave it no upstream connection in time (upstream-watch.ts). */
+  upstreamTimedOut(): void {
+    this.closing = true;
+    this.root.stats.inc(Stat.UpstreamConnectTimeout);
+  }
+
   /** The root closed this connection (drain): no more bytes reach the upstream. */
   drainClosed(): void {
     this.closing = true;
@@ -741,6 +758,7 @@ export class MetaConnection extends NetworkContext {
   onDone(): void {
     this.root.stats.activeDelta--;
     this.root.drainer.remove(this);
+    this.root.upstreamWatch.remove(this);
     if (logEnabled(LogLevel.Debug)) {
       log(LogLevel.Debug, "metaprotocol." + this.cfg.statPrefix + ": connection " + this.connectionName() +
         " closed: requests=" + this.requests.toString() + " cluster=" + (this.cluster.length > 0 ? this.cluster : "(tcp_proxy default)") +

@@ -3,6 +3,7 @@
 import { NetworkContext, RootContext } from "../abi/context";
 import { BufferType, LogLevel, bufferString, log, nowNanos, refreshLogLevel, setTickPeriod, getPropertyString } from "../abi/host";
 import { Drainer, DRAIN_TICK_MS } from "./drain";
+import { UpstreamWatch } from "./upstream-watch";
 import { RulesChannel } from "./rules-update";
 import { Codec, WantedKeys } from "./codec";
 import { BIND_ON_CONNECTION, PluginConfig, Route, parsePluginConfig } from "./config";
@@ -33,6 +34,7 @@ export class MetaRoot extends RootContext {
   features: Features = Features.none();
   /** This root's connections, and the drain of those newer rules would bind elsewhere (drain.ts). */
   drainer: Drainer = new Drainer();
+  upstreamWatch: UpstreamWatch = new UpstreamWatch();
   private rules: RulesChannel | null = null;
   /** The config text as given (compared with newer rules published by other roots). */
   private configText: string = "";
@@ -137,6 +139,8 @@ export class MetaRoot extends RootContext {
     }
     const drainer = this.drainer;
     if (drainer.active > 0) drainer.step(this.nowMs(), this.id);
+    const watch = this.upstreamWatch;
+    if (watch.count > 0) watch.step(this.nowMs(), this.config.upstreamConnectTimeoutMs, this.id, this.config.statPrefix);
     // Draining connections are checked often; otherwise the stats period is the tick.
     this.setTick(drainer.active > 0 ? DRAIN_TICK_MS : this.config.statsFlushIntervalMs);
     this.flush();

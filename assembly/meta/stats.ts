@@ -9,7 +9,7 @@ export const enum Stat {
   RequestDecodingError, ResponseDecodingError, FrameTooLarge,
   RouteNotFound, RouteMismatch, LocalReply, OverLimit,
   MutationApplied, MutationUnsupported, UnmatchedResponse, RequestTruncated, Passthrough, RegexInputTooLong, RegexBudgetExceeded,
-  HeldBytesOverflow, HeartbeatOverflow, DrainClose, DrainRejected, UpstreamClosedReply, Count,
+  HeldBytesOverflow, HeartbeatOverflow, DrainClose, DrainRejected, UpstreamClosedReply, UpstreamConnectTimeout, Count,
 }
 
 const NAMES: string[] = [
@@ -19,7 +19,7 @@ const NAMES: string[] = [
   "mutation_applied", "mutation_unsupported", "response_unmatched", "request_truncated", "downstream_cx_passthrough",
   "regex_input_too_long", "regex_budget_exceeded",
   "held_bytes_overflow", "heartbeat_overflow", "downstream_cx_drain_close", "drain_rejected",
-  "upstream_closed_reply",
+  "upstream_closed_reply", "upstream_connect_timeout",
 ];
 
 /** Memory this VM reported under a gauge name, and how many roots use that name (module-wide: one VM, one memory). */

@@ -10,13 +10,50 @@ export interface HostStats { cx_total: number; cx_active: number; cx_connect_fai
 
 export class Cluster {
   private rr = 0;
+  /** Upstream connections open or connecting: what circuit_breakers max_connections counts. */
   active = 0;
+  /** "address:port" -> connection requests queued by the per-host limit, oldest first (see waitForHost). */
+  private waiting = new Map<string, (() => void)[]>();
   /** "address:port" -> the counters of that upstream host. */
   readonly hosts = new Map<string, HostStats>();
   constructor(readonly config: ClusterConfig, public endpoints: Endpoint[], private stats: StatsStore) {
     for (const s of ["upstream_cx_total", "upstream_cx_connect_fail", "upstream_cx_connect_timeout", "upstream_cx_none_healthy",
       "upstream_cx_rx_bytes_total", "upstream_cx_tx_bytes_total", "upstream_cx_destroy"]) stats.ensureCounter(this.stat(s));
     stats.ensureGauge(this.stat("upstream_cx_active"));
+    stats.ensureCounter(this.stat("upstream_cx_overflow"));
+    stats.ensureGauge(this.stat("upstream_rq_pending_active"));
+  }
+
+  /** tcp_proxy's check before it asks the pool: false = over max_connections (upstream_cx_overflow). */
+  canCreate(): boolean { return this.active < this.config.maxConnections; }
+
+  /**
+   * Envoy's connection pool (one per worker and host; the local host is one worker): a host at
+   * per_host_thresholds max_connections that already has connections in this pool gets no new
+   * one; the request stays pending, with no timeout, until one of them closes. (A host with none
+   * gets one anyway.) Returns null when `go` may run now, else a cancel for the queued request.
+   */
+  waitForHost(address: string, port: number, go: () => void): (() => void) | null {
+    const h = this.hostStats(address, port);
+    if (h.cx_active < this.config.maxConnectionsPerHost || h.cx_active === 0) return null;
+    this.stats.inc(this.stat("upstream_cx_overflow"));
+    this.stats.gaugeAdd(this.stat("upstream_rq_pending_active"), 1);
+    const key = `${address}:${port}`;
+    const q = this.waiting.get(key) ?? [];
+    this.waiting.set(key, q);
+    const entry = () => { this.stats.gaugeAdd(this.stat("upstream_rq_pending_active"), -1); go(); };
+    q.push(entry);
+    return () => {
+      const i = q.indexOf(entry);
+      if (i >= 0) { q.splice(i, 1); this.stats.gaugeAdd(this.stat("upstream_rq_pending_active"), -1); }
+    };
+  }
+
+  /** A connection to this host closed: the oldest request it queued may connect. */
+  hostReleased(address: string, port: number): void {
+    const q = this.waiting.get(`${address}:${port}`);
+    const next = q?.shift();
+    if (next) queueMicrotask(next);
   }
   get name(): string { return this.config.name; }
   hostStats(address: string, port: number): HostStats {
@@ -52,7 +89,7 @@ export class ClusterManager {
     const lines: string[] = [];
     for (const c of this.clusters.values()) {
       lines.push(`${c.name}::observability_name::${c.name}`);
-      lines.push(`${c.name}::default_priority::max_connections::1024`);
+      lines.push(`${c.name}::default_priority::max_connections::${c.config.maxConnections}`);
       lines.push(`${c.name}::added_via_api::false`);
       for (const ep of c.endpoints) {
         const h = c.hostStats(ep.host, ep.port);

@@ -41,6 +41,10 @@ export interface ClusterConfig {
   endpoints: Endpoint[];
   /** HttpProtocolOptions.explicit_http_config.http2_protocol_options: what a gRPC cluster needs. */
   http2: boolean;
+  /** circuit_breakers.thresholds[].max_connections (default priority); Envoy's default 1024. */
+  maxConnections: number;
+  /** circuit_breakers.per_host_thresholds[].max_connections; unlimited when absent, as in Envoy. */
+  maxConnectionsPerHost: number;
 }
 /** One stats_config.stats_tags entry: a tag extracted from stat names by a regex. */
 export interface StatsTag { name: string; regex: RegExp }
@@ -233,7 +237,7 @@ function parseListener(v: unknown, path: string): ListenerConfig {
 
 function parseCluster(v: unknown, path: string): ClusterConfig {
   const c = obj(v, path);
-  only(c, path, ["name", "type", "connect_timeout", "load_assignment", "lb_policy", "typed_extension_protocol_options"]);
+  only(c, path, ["name", "type", "connect_timeout", "load_assignment", "lb_policy", "typed_extension_protocol_options", "circuit_breakers"]);
   const name = str(c, "name", path)!;
   const type = str(c, "type", path, false) ?? "STATIC";
   if (type !== "STATIC" && type !== "STRICT_DNS") fail(`${path}.type`, `cluster type ${type} is not supported by the local host`);
@@ -265,7 +269,45 @@ function parseCluster(v: unknown, path: string): ClusterConfig {
   }
   const http2 = c.typed_extension_protocol_options === undefined ? false
     : parseProtocolOptions(c.typed_extension_protocol_options, `${path}.typed_extension_protocol_options`);
-  return { name, type, connectTimeoutMs, endpoints, http2 };
+  const breakers = parseCircuitBreakers(c.circuit_breakers, `${path}.circuit_breakers`);
+  return { name, type, connectTimeoutMs, endpoints, http2, ...breakers };
+}
+
+const MAX_U32 = 4294967295;
+
+/**
+ * Only the connection limits (what tcp_proxy meets): thresholds[].max_connections, checked by
+ * tcp_proxy before it asks for a connection, and per_host_thresholds[].max_connections, checked by
+ * the connection pool. The other thresholds are accepted only at Envoy's value or Istio's (2^32-1)
+ * where tcp_proxy never reaches them (one stream per connection; no retries).
+ */
+function parseCircuitBreakers(v: unknown, path: string): { maxConnections: number; maxConnectionsPerHost: number } {
+  const out = { maxConnections: 1024, maxConnectionsPerHost: MAX_U32 };
+  if (v === undefined) return out;
+  const cb = obj(v, path);
+  only(cb, path, ["thresholds", "per_host_thresholds"]);
+  const one = (list: unknown, lp: string, fields: string[]): Obj | null => {
+    if (list === undefined) return null;
+    const a = arr(list, lp);
+    if (a.length > 1) fail(lp, "the local host supports one threshold (priority DEFAULT)");
+    if (!a.length) return null;
+    const t = obj(a[0], `${lp}[0]`);
+    only(t, `${lp}[0]`, ["priority", ...fields]);
+    if (t.priority !== undefined && t.priority !== "DEFAULT") fail(`${lp}[0].priority`, "only DEFAULT is supported by the local host");
+    return t;
+  };
+  const t = one(cb.thresholds, `${path}.thresholds`, ["max_connections", "max_pending_requests", "max_requests", "max_retries"]);
+  if (t) {
+    if (t.max_connections !== undefined) out.maxConnections = uint(t.max_connections, `${path}.thresholds[0].max_connections`);
+    for (const f of ["max_pending_requests", "max_requests", "max_retries"]) {
+      if (t[f] !== undefined && uint(t[f], `${path}.thresholds[0].${f}`) < 1024) {
+        fail(`${path}.thresholds[0].${f}`, "below Envoy's default is not supported by the local host (it has no connection pool queue limit)");
+      }
+    }
+  }
+  const h = one(cb.per_host_thresholds, `${path}.per_host_thresholds`, ["max_connections"]);
+  if (h && h.max_connections !== undefined) out.maxConnectionsPerHost = uint(h.max_connections, `${path}.per_host_thresholds[0].max_connections`);
+  return out;
 }
 
 const HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";

@@ -26,6 +26,8 @@ export class TcpProxy implements ReadFilter {
   /** The upstream connection's read buffer: bytes the write filters have not let through. */
   private upstreamRead = new ByteQueue();
   private upstreamPausedForLimit = false;
+  /** Cancels a connection request queued by the per-host circuit breaker (Cluster.waitForHost). */
+  private cancelWait: (() => void) | null = null;
 
   constructor(private conn: Connection, private cfg: TcpProxyConfig, private clusters: ClusterManager, private stats: StatsStore,
     private log: (level: number, line: string) => void = () => {}) {
@@ -100,6 +102,13 @@ export class TcpProxy implements ReadFilter {
     }
     this.cluster = cluster;
     this.conn.clusterName = name;
+    // Envoy checks the cluster's max_connections here, before the pool, and closes at once.
+    if (!cluster.canCreate()) {
+      this.stats.inc(cluster.stat("upstream_cx_overflow"));
+      this.log(3, `[warning] [tcp_proxy ${this.cfg.statPrefix}] connection ${this.conn.id}: cluster ${name} is at circuit_breakers max_connections; closing`);
+      this.fail();
+      return;
+    }
     cluster.pick().then((ep) => {
       if (this.done || this.conn.state !== "open") return;
       if (!ep) {
@@ -108,11 +117,18 @@ export class TcpProxy implements ReadFilter {
         this.fail();
         return;
       }
-      this.connectTo(cluster, ep.host, ep.port);
+      const go = () => {
+        this.cancelWait = null;
+        if (!this.done && this.conn.state === "open") this.connectTo(cluster, ep.host, ep.port);
+        else cluster.hostReleased(ep.host, ep.port); // gone meanwhile: the next in line may have it
+      };
+      this.cancelWait = cluster.waitForHost(ep.host, ep.port, go);
+      if (!this.cancelWait) go();
     }, () => this.fail());
   }
 
   private connectTo(cluster: Cluster, host: string, port: number): void {
+    cluster.active++;
     this.stats.inc(cluster.stat("upstream_cx_total"));
     this.stats.gaugeAdd(cluster.stat("upstream_cx_active"), 1);
     const hs = cluster.hostStats(host, port);
@@ -154,6 +170,8 @@ export class TcpProxy implements ReadFilter {
       clearTimeout(timer);
       this.stats.gaugeAdd(cluster.stat("upstream_cx_active"), -1);
       hs.cx_active--;
+      cluster.active--;
+      cluster.hostReleased(host, port);
       this.stats.inc(cluster.stat("upstream_cx_destroy"));
       this.upstream = null;
       this.done = true;
@@ -181,6 +199,8 @@ export class TcpProxy implements ReadFilter {
 
   private onDownstreamClose(): void {
     this.done = true;
+    this.cancelWait?.();
+    this.cancelWait = null;
     const up = this.upstream;
     if (!up) return;
     if (!this.connected) { up.destroy(); return; }
