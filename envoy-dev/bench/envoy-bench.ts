@@ -119,7 +119,7 @@ function cpuTicks(pid: number): number {
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 
-async function main(): Promise<void> {
+export async function runEnvoyBench(): Promise<void> {
   const bin = dubboloadBinary();
   const dir = mkdtempSync(join(tmpdir(), "mpw-envoy-bench-"));
   const port = await freePort();
@@ -192,4 +192,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+if (process.argv[1] === fileURLToPath(import.meta.url)) runEnvoyBench().catch((e) => { console.error(e); process.exit(1); });
