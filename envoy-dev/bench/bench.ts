@@ -4,7 +4,8 @@
 //   npm run bench -- --envoy         only real Envoy
 // In-process knobs: BENCH_INPROCESS_ROUNDS (9), BENCH_INPROCESS_MS (40 per case per round),
 // BENCH_INPROCESS_ONLY (substring of "<frames> / <rules>"), BENCH_CALLGRIND=0 to skip the
-// instruction counts, BENCH_ALLOCATIONS=0 to skip the allocation counts. Real Envoy: see
+// instruction counts, BENCH_ALLOCATIONS=0 to skip the allocation counts, BENCH_MODULES=<dir> to
+// measure the dubbo.wasm/thrift.wasm in that directory instead of build/'s. Real Envoy: see
 // envoy-bench.ts (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNS, BENCH_WINDOW, BENCH_ONLY).
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";

@@ -8,7 +8,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { BenchVm } from "./host.ts";
-import { REPO, floorWasm, rtraceWasm } from "./builds.ts";
+import { REPO, floorWasm, moduleWasm, rtraceWasm } from "./builds.ts";
 import { CLUSTER, FLOOR, cases, loadBatches, type Batch, type Case, type Reference, type Rules } from "./scenarios.ts";
 
 export interface InProcessOptions {
@@ -145,7 +145,7 @@ function traceCounts(batch: Batch, rules: Rules, iterations: number): { allocs: 
 
 export async function runInProcess(o: InProcessOptions): Promise<Row[]> {
   const floor = floorWasm();
-  const modules: Record<string, string> = { dubbo: join(REPO, "build", "dubbo.wasm"), thrift: join(REPO, "build", "thrift.wasm") };
+  const modules: Record<string, string> = { dubbo: moduleWasm("dubbo"), thrift: moduleWasm("thrift") };
   const all = cases(loadBatches());
   const runners: Runner[] = [];
   const refs: RefRunner[] = [];
@@ -209,7 +209,7 @@ export async function runInProcess(o: InProcessOptions): Promise<Row[]> {
 
 export function moduleSizes(): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const n of ["dubbo", "thrift", "awesomerpc"]) { try { out[n] = statSync(join(REPO, "build", `${n}.wasm`)).size; } catch { /* not built */ } }
+  for (const n of ["dubbo", "thrift", "awesomerpc"]) { try { out[n] = statSync(moduleWasm(n)).size; } catch { /* not built */ } }
   return out;
 }
 

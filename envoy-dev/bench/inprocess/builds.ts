@@ -29,6 +29,14 @@ function build(out: string, sources: string[], args: string[]): string {
   return out;
 }
 
+/**
+ * The protocol modules measured: build/<name>.wasm, or those in BENCH_MODULES (a directory, e.g.
+ * a copy of another build, to compare two builds in turn on the same busy machine).
+ */
+export function moduleWasm(name: string): string {
+  return join(process.env.BENCH_MODULES || join(REPO, "build"), `${name}.wasm`);
+}
+
 /** The read-only floor module (stub runtime: it allocates nothing it keeps). */
 export function floorWasm(): string {
   const src = join(REPO, "envoy-dev", "bench", "floor", "floor.ts");

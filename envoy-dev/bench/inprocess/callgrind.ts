@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Row } from "./bench.ts";
 import { BenchVm } from "./host.ts";
-import { REPO, floorWasm } from "./builds.ts";
+import { REPO, floorWasm, moduleWasm } from "./builds.ts";
 import { cases, loadBatches } from "./scenarios.ts";
 
 const STEPS = 9;
@@ -68,7 +68,7 @@ function worker(): void {
   const labels: string[] = [];
   const mark = (label: string) => { labels.push(label); os.loadavg(); };
   const floor = floorWasm();
-  const modules: Record<string, string> = { dubbo: join(REPO, "build", "dubbo.wasm"), thrift: join(REPO, "build", "thrift.wasm") };
+  const modules: Record<string, string> = { dubbo: moduleWasm("dubbo"), thrift: moduleWasm("thrift") };
   for (const c of cases(loadBatches())) {
     const b = c.batch;
     const chosen = c.rules.filter((r) => !only || `${b.name} / ${r.name}`.includes(only) || !r.config);

@@ -10,7 +10,7 @@ import { callgrindCounts, valgrindAvailable } from "./callgrind.ts";
 const only = process.env.BENCH_INPROCESS_ONLY || undefined;
 const rows = await runInProcess({
   rounds: Number(process.env.BENCH_INPROCESS_ROUNDS ?? 9), ms: Number(process.env.BENCH_INPROCESS_MS ?? 40),
-  only, allocations: process.env.BENCH_ALLOCATIONS !== "0",
+  only, allocations: process.env.BENCH_ALLOCATIONS !== "0" && !process.env.BENCH_MODULES, // tracing builds are of the sources
 });
 let instr = "callgrind: skipped (BENCH_CALLGRIND=0)";
 if (process.env.BENCH_CALLGRIND !== "0") {
