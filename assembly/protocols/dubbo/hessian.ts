@@ -2,6 +2,7 @@
 // a Dubbo frame's routing keys live in. Every read is bounds-checked: a broken value sets
 // `error` and returns false/null instead of trapping.
 import { u8At, u16be, u32be } from "../../meta/bytes";
+import { Utf8Cache } from "../../meta/utf8-cache";
 
 const MAX_DEPTH = 64;
 
@@ -15,6 +16,8 @@ export class HessianReader {
   strStart: usize = 0;
   strBytes: i32 = 0;
   strChunked: bool = false;
+  /** Decoded strings, reused while the frames repeat them. */
+  private strings: Utf8Cache = new Utf8Cache();
 
   reset(p: usize, end: usize): void {
     this.p = p; this.end = end; this.error = "";
@@ -28,7 +31,7 @@ export class HessianReader {
     return false;
   }
 
-  private need(n: i32): bool {
+  @inline private need(n: i32): bool {
     if (<i32>(this.end - this.p) < n) return this.fail("truncated hessian value");
     return true;
   }
@@ -84,7 +87,7 @@ export class HessianReader {
   readString(): string | null {
     const at = this.p;
     if (!this.readStringRange()) return null;
-    if (!this.strChunked) return String.UTF8.decodeUnsafe(this.strStart, <usize>this.strBytes, false);
+    if (!this.strChunked) return this.strings.get(this.strStart, this.strBytes);
     // Rare: a chunked string. Re-walk and join the chunks.
     const end = this.p;
     this.p = at;
@@ -102,13 +105,34 @@ export class HessianReader {
     return s;
   }
 
-  /** Hessian string lengths count UTF-16 units; the bytes are UTF-8 (or CESU-8 surrogates). */
-  private skipUtf8Chars(chars: i32): bool {
+  /**
+   * Hessian string lengths count UTF-16 units; the bytes are UTF-8 (or CESU-8 surrogates). Most
+   * strings are ASCII, so `chars` bytes are checked first, eight at a time (a short string with
+   * one masked load, which may read past it but not past the frame); otherwise byte by byte.
+   */
+  @inline private skipUtf8Chars(chars: i32): bool {
+    const p = this.p;
+    const avail = <i32>(this.end - p);
+    if (avail >= chars) {
+      if (chars >= 8) {
+        const n = <usize>chars;
+        let acc: u64 = load<u64>(p + n - 8);
+        for (let i: usize = 0; i + 8 <= n; i += 8) acc |= load<u64>(p + i);
+        if ((acc & 0x8080808080808080) == 0) { this.p = p + n; return true; }
+      } else if (avail >= 8) {
+        const mask = ((<u64>1 << (<u64>chars << 3)) - 1) & 0x8080808080808080;
+        if ((load<u64>(p) & mask) == 0) { this.p = p + <usize>chars; return true; }
+      }
+    }
+    return this.skipUtf8Slow(chars);
+  }
+
+  private skipUtf8Slow(chars: i32): bool {
     let p = this.p;
     const end = this.end;
     let n = 0;
     while (n < chars) {
-      // ASCII runs (most strings) go 8 bytes at a time.
+      // ASCII runs go 8 bytes at a time.
       if (chars - n >= 8 && <i32>(end - p) >= 8 && (load<u64>(p) & 0x8080808080808080) == 0) { p += 8; n += 8; continue; }
       if (p >= end) { this.p = p; return this.fail("truncated hessian string"); }
       const b = <i32>u8At(p);
