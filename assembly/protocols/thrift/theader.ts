@@ -4,6 +4,7 @@
 // zero padding; then the payload message.
 import { ByteBuf, utf8String, utf8Equals } from "../../meta/bytes";
 import { Metadata } from "../../meta/metadata";
+import { Utf8Cache } from "../../meta/utf8-cache";
 import { KeyValue, WantedKeys } from "../../meta/codec";
 import {
   MALFORMED, INFO_KEYVALUE, INFO_PKEYVALUE, OFF_INFO_START, OFF_INFO_END, OFF_HEADER_END,
@@ -42,6 +43,9 @@ export function wantsHeaders(wanted: WantedKeys): bool {
  * Walk the info blocks in [p, headerEnd). With `md`, wanted keys become attributes. Returns the
  * position where the blocks we understand end (padding or an unknown block), or MALFORMED.
  */
+/** Header values rules read, reused while the frames repeat them (no allocation per frame). */
+const infoValues = new Utf8Cache();
+
 export function walkInfo(base: usize, p: i32, headerEnd: i32, md: Metadata | null, wanted: WantedKeys | null): i32 {
   while (p < headerEnd) {
     const at = p;
@@ -60,7 +64,7 @@ export function walkInfo(base: usize, p: i32, headerEnd: i32, md: Metadata | nul
         if (key != null) {
           // The value follows the key's end: its length varint, then its bytes, up to `next`.
           const v = readVarint(base, kAt + kLen, next, 5, MALFORMED);
-          md.setAttribute(key, utf8String(base + <usize>v, next - v));
+          md.setAttribute(key, infoValues.get(base + <usize>v, next - v));
         }
       }
     }
