@@ -16,7 +16,7 @@ import { REPO, floorWasm, moduleWasm } from "./builds.ts";
 import { cases, loadBatches } from "./scenarios.ts";
 
 const STEPS = 9;
-const WARMUP = 300;
+const WARMUP = 100; // the modules are compiled up front (--no-liftoff); this warms the host's JavaScript
 const SELF = fileURLToPath(import.meta.url);
 
 export function valgrindAvailable(): boolean {
