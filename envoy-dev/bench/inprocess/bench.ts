@@ -215,23 +215,27 @@ export function moduleSizes(): Record<string, number> {
 
 const fmt = (ns: number, s: number) => Number.isNaN(ns) ? "-" : `${ns < 100 ? ns.toFixed(1) : ns.toFixed(0)} ±${Math.round(s * 100)}%`;
 
-/** Markdown: one table per frame set, ratios to that set's floor. */
+/**
+ * Markdown: one table per frame set, ratios to that set's floor. Instruction counts do not move
+ * with the machine's load, so their ratios are given too (times on a busy machine spread widely).
+ */
 export function report(rows: Row[]): string {
   const out: string[] = [];
   const batches = [...new Set(rows.map((r) => r.batch))];
+  const x = (v: number | undefined, f: number | undefined) => v === undefined || f === undefined || Number.isNaN(v) ? "-" : `${(v / f).toFixed(1)}x`;
   for (const b of batches) {
     const rs = rows.filter((r) => r.batch === b);
     const floor = rs.find((r) => r.kind === "floor")!;
     out.push(`**${b}** (request ${rs[0].frameBytes} B, response ${rs[0].responseBytes} B; 16 per callback)`, "");
-    out.push("| case | request ns/frame | ns/byte | x floor | response ns/frame | x floor | allocs/frame | GC/frame | instr/request | instr/response |", "|---|---|---|---|---|---|---|---|---|---|");
+    out.push("| case | request ns/frame | ns/byte | x floor | response ns/frame | x floor | allocs/frame | GC/frame | instr/request | x floor | instr/response | x floor |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (const r of rs) {
-      const xr = Number.isNaN(r.reqNs) ? "-" : `${(r.reqNs / floor.reqNs).toFixed(1)}x`;
-      const xs = Number.isNaN(r.rspNs) ? "-" : `${(r.rspNs / floor.rspNs).toFixed(1)}x`;
       const perByte = Number.isNaN(r.reqNs) ? "-" : (r.reqNs / r.frameBytes).toFixed(2);
-      out.push(`| ${r.rules} | ${fmt(r.reqNs, r.reqSpread)} | ${perByte} | ${xr} | ${fmt(r.rspNs, r.rspSpread)} | ${xs} | ${r.allocsPerFrame?.toFixed(2) ?? "-"} | ${r.gcPerFrame?.toFixed(3) ?? "-"} | ${r.instrPerReq?.toFixed(0) ?? "-"} | ${r.instrPerRsp?.toFixed(0) ?? "-"} |`);
+      out.push(`| ${r.rules} | ${fmt(r.reqNs, r.reqSpread)} | ${perByte} | ${x(r.reqNs, floor.reqNs)} | ${fmt(r.rspNs, r.rspSpread)} | ${x(r.rspNs, floor.rspNs)} | ` +
+        `${r.allocsPerFrame?.toFixed(2) ?? "-"} | ${r.gcPerFrame?.toFixed(3) ?? "-"} | ${r.instrPerReq?.toFixed(0) ?? "-"} | ${x(r.instrPerReq, floor.instrPerReq)} | ` +
+        `${r.instrPerRsp?.toFixed(0) ?? "-"} | ${x(r.instrPerRsp, floor.instrPerRsp)} |`);
     }
     out.push("");
   }
   return out.join("\n");
 }
-
