@@ -35,8 +35,8 @@ export function parseHeaderPrologue(base: usize, p: i32, headerEnd: i32): i32 {
 /** Does any rule want a key other than `method`? Only then are info headers turned into strings. */
 export function wantsHeaders(wanted: WantedKeys): bool {
   if (wanted.all) return true;
-  const n = wanted.keys.size;
-  return n > (wanted.keys.has("method") ? 1 : 0);
+  const n = wanted.list.length;
+  return n > (wanted.has("method") ? 1 : 0);
 }
 
 /**
