@@ -278,23 +278,19 @@ export class DubboCodec extends Codec {
     const kind = <i32>r.readInt();
     if (r.error.length > 0) return false;
     const flagEnd = <i32>(r.p - ptr);
-    if (kind == RESPONSE_VALUE || kind == RESPONSE_WITH_EXCEPTION || kind == RESPONSE_VALUE_WITH_ATTACHMENTS || kind == RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS) {
-      if (!r.skipValue()) return false;
-    } else if (kind != RESPONSE_NULL_VALUE && kind != RESPONSE_NULL_VALUE_WITH_ATTACHMENTS) return false;
-    const mapStart = <i32>(r.p - ptr);
-    let mapEnd = len;
-    let newKind = kind;
-    if (kind >= RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS) {
-      if (!r.skipValue()) return false;
-      mapEnd = <i32>(r.p - ptr);
-      newKind = -1;
-    } else {
-      // The flag changes to its "with attachments" twin; only the one-byte int form is rewritten.
+    if (kind == RESPONSE_VALUE || kind == RESPONSE_WITH_EXCEPTION || kind == RESPONSE_NULL_VALUE) {
+      // No attachments yet: the value is the last thing in the body, so the new map goes at the
+      // end and the value need not be skipped. The flag becomes its "with attachments" twin
+      // (only its one-byte int form is rewritten).
       if (flagEnd != HEADER + 1) return false;
-      mapEnd = mapStart;
-      newKind = kind + 3;
+      return this.rewriteWithMap(ptr, len, len, len, mutation, out, kind + 3, flagEnd);
     }
-    return this.rewriteWithMap(ptr, len, mapStart, mapEnd, mutation, out, newKind, flagEnd);
+    if (kind < RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS || kind > RESPONSE_NULL_VALUE_WITH_ATTACHMENTS) return false;
+    // Attachments already: skip the value (if any), then merge into the map, which stays where it is.
+    if (kind != RESPONSE_NULL_VALUE_WITH_ATTACHMENTS && !r.skipValue()) return false;
+    const mapStart = <i32>(r.p - ptr);
+    if (!r.skipValue()) return false;
+    return this.rewriteWithMap(ptr, len, mapStart, <i32>(r.p - ptr), mutation, out, -1, flagEnd);
   }
 
   /**
