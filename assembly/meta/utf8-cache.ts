@@ -1,29 +1,32 @@
 // Strings a codec decodes again and again (a connection calls the same few methods of the same
-// interfaces with the same attachment values): a hit costs a compare of the bytes, not an
-// allocation. Small and bounded: at most CAP strings of at most MAX_BYTES each, replaced in turn.
-import { utf8Equals } from "./bytes";
-
+// interfaces with the same attachment values): a hit costs a memory compare of the bytes, not
+// an allocation, and hands out the same string object (so callers may memoize by identity).
+// Small and bounded: at most CAP strings of at most MAX_BYTES each, replaced in turn.
 const CAP: i32 = 16;
 const MAX_BYTES: i32 = 128;
 
 export class Utf8Cache {
   private strs: string[] = [];
-  private lens: StaticArray<i32> = new StaticArray<i32>(CAP);
+  /** Each string's UTF-8 bytes, as they came (compared with memory.compare). */
+  private bytes: ArrayBuffer[] = [];
   private next: i32 = 0;
 
   /** The string of the UTF-8 bytes [p, p+len): a cached one when it has the same bytes. */
   get(p: usize, len: i32): string {
-    const strs = this.strs;
-    const n = strs.length;
+    const bytes = this.bytes;
+    const n = bytes.length;
     for (let i = 0; i < n; i++) {
-      if (unchecked(this.lens[i]) == len && utf8Equals(p, len, unchecked(strs[i]))) return unchecked(strs[i]);
+      const b = unchecked(bytes[i]);
+      if (b.byteLength == len && memory.compare(changetype<usize>(b), p, <usize>len) == 0) return unchecked(this.strs[i]);
     }
     const s = String.UTF8.decodeUnsafe(p, <usize>len, false);
     if (len > MAX_BYTES) return s;
-    if (n < CAP) { strs.push(s); unchecked(this.lens[n] = len); return s; }
+    const copy = new ArrayBuffer(len);
+    memory.copy(changetype<usize>(copy), p, <usize>len);
+    if (n < CAP) { this.strs.push(s); bytes.push(copy); return s; }
     const i = this.next;
-    unchecked(strs[i] = s);
-    unchecked(this.lens[i] = len);
+    unchecked(this.strs[i] = s);
+    unchecked(bytes[i] = copy);
     this.next = (i + 1) % CAP;
     return s;
   }
