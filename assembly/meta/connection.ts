@@ -736,8 +736,9 @@ export class MetaConnection extends NetworkContext {
 
   /**
    * Closing allocates nothing unless debug logging is on: thousands of connections closing at
-   * once must not outrun the incremental collector (the allocator would double the memory,
-   * which a Wasm VM never gives back). The maps go with the connection object.
+   * once must not pile up garbage faster than the collector (it runs between callbacks) frees
+   * it: the allocator would double the memory, which a Wasm VM never gives back. The tables go
+   * with the connection object.
    */
   onDone(): void {
     this.root.stats.activeDelta--;
