@@ -50,7 +50,15 @@ export class WantedKeys {
   static none(): WantedKeys { return new WantedKeys(); }
   static everything(): WantedKeys { const w = new WantedKeys(); w.all = true; return w; }
   add(k: string): void { if (!this.keys.has(k)) { this.keys.add(k); this.list.push(k); } }
-  has(k: string): bool { return this.all || this.keys.has(k); }
+  /** Codecs ask per frame: a few keys are scanned (lengths differ at once), hashing `k` costs more. */
+  has(k: string): bool {
+    if (this.all) return true;
+    const l = this.list;
+    const n = l.length;
+    if (n > 8) return this.keys.has(k);
+    for (let i = 0; i < n; i++) if (unchecked(l[i]) == k) return true;
+    return false;
+  }
   /** Every key of a and b. */
   static union(a: WantedKeys, b: WantedKeys): WantedKeys {
     if (a.all || b.all) return WantedKeys.everything();

@@ -96,6 +96,9 @@ export class Route {
   totalWeight: u32 = 0;
   requestMutation: KeyValue[] = [];
   responseMutation: KeyValue[] = [];
+  /** Its stats slot (MetaRoot.slotOf), valid while slotGen is the root's configuration generation. */
+  statSlot: i32 = -1;
+  slotGen: i32 = 0;
 
   /**
    * The cluster for a connection, by weight: `rand` is any uniformly distributed u32.

@@ -5,6 +5,7 @@ import { Action, NetworkContext } from "../abi/context";
 import { BufferType, LogLevel, StreamType, closeStream, getPropertyString, getPropertyU64, log, logEnabled, setFilterState } from "../abi/host";
 import { Codec, DecodeStatus, ErrorType, KeyValue, MessageType, ResponseStatus, errorTypeName } from "./codec";
 import { Metadata } from "./metadata";
+import { InFlight } from "./inflight";
 import { ByteBuf } from "./bytes";
 import { Begin, FrameLoop, Verdict } from "./frames";
 import { HeldAccount, MAX_HELD_HEARTBEAT_BYTES, PENDING_ENTRY_BYTES } from "./budget";
@@ -64,7 +65,7 @@ export class MetaConnection extends NetworkContext {
   private service: ServiceConfig | null = null;
   private cluster: string = "";
   /** request id -> packed route and method slots (see packSlots) for two-way requests in flight. */
-  private pending: Map<u64, i32> = new Map<u64, i32>();
+  private pending: InFlight = new InFlight();
   /** Rejected requests awaiting the answer to their probe, by id (made on first use: idle connections stay small). */
   private rejectionsMap: Map<u64, Rejection> | null = null;
   /** Same-id requests waiting for their turn, oldest first (only when codec.repliesInOrder()). */
@@ -752,8 +753,9 @@ export class MetaConnection extends NetworkContext {
 
   /**
    * Closing allocates nothing unless debug logging is on: thousands of connections closing at
-   * once must not outrun the incremental collector (the allocator would double the memory,
-   * which a Wasm VM never gives back). The maps go with the connection object.
+   * once must not pile up garbage faster than the collector (it runs between callbacks) frees
+   * it: the allocator would double the memory, which a Wasm VM never gives back. The tables go
+   * with the connection object.
    */
   onDone(): void {
     this.root.stats.activeDelta--;

@@ -29,7 +29,8 @@ export class MetaRoot extends RootContext {
   /** Every service is identified by address only: a connection to another address is not ours. */
   addressesOnly: bool = false;
   private routes: Route[] = [];
-  private routeSlots: Map<usize, i32> = new Map<usize, i32>();
+  /** Bumped by every configuration: a route's slot counts only under the config that set it. */
+  private slotGen: i32 = 0;
   /** Global rate limit clients and telemetry of this configuration (features.ts). */
   features: Features = Features.none();
   /** This root's connections, and the drain of those newer rules would bind elsewhere (drain.ts). */
@@ -82,7 +83,7 @@ export class MetaRoot extends RootContext {
     // Same-named routes share a slot (and its counter, as in Envoy); the slot's route is the
     // first with that name. Linear in the number of routes (names are hashed).
     this.routes = [];
-    this.routeSlots.clear();
+    this.slotGen++;
     const names: string[] = [];
     const slotByName = new Map<string, i32>();
     this.needsBinding = false;
@@ -105,7 +106,8 @@ export class MetaRoot extends RootContext {
           slotByName.set(route.name, slot);
           this.routes.push(route);
         }
-        this.routeSlots.set(changetype<usize>(route), slot);
+        route.statSlot = slot;
+        route.slotGen = this.slotGen;
       }
     }
     this.bindsAtConnection = cfg.bindOn == BIND_ON_CONNECTION && cfg.services.length > 0;
@@ -190,10 +192,7 @@ export class MetaRoot extends RootContext {
 
   newConnection(id: u32): NetworkContext { return new MetaConnection(id, this); }
 
-  slotOf(route: Route): i32 {
-    const k = changetype<usize>(route);
-    return this.routeSlots.has(k) ? this.routeSlots.get(k) : -1;
-  }
+  slotOf(route: Route): i32 { return route.slotGen == this.slotGen ? route.statSlot : -1; }
   routeAt(slot: i32): Route { return this.routes[slot]; }
 
   /** xorshift32: weighted picks need speed, not secrecy (Math.random would import env.seed). */

@@ -68,6 +68,13 @@ export class RouteIndex {
   next: StaticArray<i32> = new StaticArray<i32>(0);
   /** Routes that must be tried for every value (no exact match on `key`). */
   rest: i32[] = [];
+  /**
+   * The last value looked up (held, so its address cannot be reused) and its chain: codecs hand
+   * out the same string object for a repeated value (a connection's few methods), so a repeat
+   * costs a pointer compare instead of hashing the value twice.
+   */
+  private lastValue: string | null = null;
+  private lastFirst: i32 = -1;
 
   constructor(routes: Route[]) {
     // The key: the attribute with the most exact matchers (few distinct keys: a linear tally).
@@ -98,7 +105,16 @@ export class RouteIndex {
 
   match(routes: Route[], md: Metadata): Route | null {
     const v = this.key.length > 0 ? md.getAttribute(this.key) : null;
-    let a = v != null && this.byValue.has(changetype<string>(v)) ? this.byValue.get(changetype<string>(v)) : -1;
+    let a = -1;
+    if (v != null) {
+      if (changetype<usize>(v) == changetype<usize>(this.lastValue)) a = this.lastFirst;
+      else {
+        const s = changetype<string>(v);
+        a = this.byValue.has(s) ? this.byValue.get(s) : -1;
+        this.lastValue = s;
+        this.lastFirst = a;
+      }
+    }
     const rest = this.rest;
     // Merge the keyed chain and the unkeyed list, both ascending: route order is kept.
     let b = 0;

@@ -5,8 +5,12 @@
 // upstream responder in the same process, so the load side and Envoy get a core each); the same
 // load run with no proxy shows the load side's own ceiling. For every scenario: requests/s,
 // p50/p99 latency, Envoy's CPU per request (from /proc/<pid>/stat), medians of rounds, and ratios
-// to tcp_proxy alone. BENCH_ROUNDS (5), BENCH_SECONDS (3), BENCH_CONNS (16), BENCH_WINDOW (16),
-// BENCH_ONLY (substring of a scenario name) tune it.
+// to tcp_proxy alone. Saturated, latency is mostly queueing behind the window, so each scenario
+// also runs at a fixed rate far below saturation (open loop, one request at a time per
+// connection): p50/p99 there, minus tcp_proxy alone's, is the latency the filter adds.
+// BENCH_ROUNDS (5), BENCH_SECONDS (3), BENCH_CONNS (16), BENCH_WINDOW (16), BENCH_RATE (2000
+// requests/s in all; 0 skips the fixed-rate runs), BENCH_RATE_ROUNDS (3), BENCH_ONLY (substring
+// of a scenario name) tune it.
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -27,6 +31,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNS = Number(process.env.BENCH_CONNS ?? 16);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 16);
+const RATE = Number(process.env.BENCH_RATE ?? 2000);
+const RATE_ROUNDS = Number(process.env.BENCH_RATE_ROUNDS ?? 3);
 const HOST = "dubbo-demo.default.svc.cluster.local";
 const V1 = `outbound|20880|v1|${HOST}`;
 const CLK_TCK = 100; // Linux USER_HZ: /proc/<pid>/stat times are in 1/100 s
@@ -97,9 +103,11 @@ async function freePort(): Promise<number> {
 
 interface LoadResult { requests: number; errors: number; seconds: number; rps: number; p50us: number; p99us: number; cpuSeconds: number }
 
-function load(bin: string, frame: Buffer, respondPort: number, target: string | null): Promise<LoadResult> {
+/** One run of the load generator; with `rate`, open loop at that many requests/s in all. */
+function load(bin: string, frame: Buffer, respondPort: number, target: string | null, rate = 0): Promise<LoadResult> {
   const args = ["-frame", frame.toString("hex"), "-respond", `127.0.0.1:${respondPort}`, "-conns", String(CONNS),
-    "-window", String(WINDOW), "-duration", `${SECONDS}s`, "-warmup", "1s", ...(target ? ["-target", target] : ["-direct"])];
+    "-window", String(WINDOW), "-duration", `${SECONDS}s`, "-warmup", "1s", ...(target ? ["-target", target] : ["-direct"]),
+    ...(rate > 0 ? ["-rate", String(rate)] : [])];
   return new Promise((resolve, reject) => {
     const p = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GOMAXPROCS: "1" } });
     let out = "", err = "";
@@ -119,7 +127,7 @@ function cpuTicks(pid: number): number {
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 
-async function main(): Promise<void> {
+export async function runEnvoyBench(): Promise<void> {
   const bin = dubboloadBinary();
   const dir = mkdtempSync(join(tmpdir(), "mpw-envoy-bench-"));
   const port = await freePort();
@@ -139,6 +147,8 @@ async function main(): Promise<void> {
     let envoyVersion = "";
     const rows: string[] = [];
     let baseRps = 0, baseCpu = 0, baseP99 = 0;
+    const paced: string[] = [];
+    let paceBase: { p50: number; p99: number } | null = null;
     for (const s of only) {
       let envoy: RealEnvoy | null = null;
       try {
@@ -170,6 +180,15 @@ async function main(): Promise<void> {
           const v = (k: string) => Number(new RegExp(`${V1.replace(/\|/g, "\\|")}\\.${k}: (\\d+)`).exec(st)?.[1] ?? 0);
           note += ` (${v("upstream_cx_total")} upstream connections for ${v("upstream_rq_total")} requests)`;
         }
+        if (RATE > 0) {
+          const pr: LoadResult[] = [];
+          for (let i = 0; i < RATE_ROUNDS; i++) pr.push(await load(bin, s.frame, port, target, RATE));
+          const pm = { p50: median(pr.map((r) => r.p50us)), p99: median(pr.map((r) => r.p99us)), rps: median(pr.map((r) => r.rps)), errors: pr.reduce((a, r) => a + r.errors, 0) };
+          if (s.kind === "tcp") paceBase = pm;
+          const add = (v: number, b: number | undefined) => paceBase && s.kind !== "tcp" ? `${(v - b!).toFixed(0)}` : "-";
+          paced.push(`| ${s.name} | ${Math.round(pm.rps)} | ${pm.p50.toFixed(0)} | ${pm.p99.toFixed(0)} | ${add(pm.p50, paceBase?.p50)} | ${add(pm.p99, paceBase?.p99)} |${pm.errors ? ` ${pm.errors} errors` : ""}`);
+          console.error(paced[paced.length - 1]);
+        }
         rows.push(`| ${s.name} | ${Math.round(m.rps / 1000)}k (${Math.round(Math.min(...rounds.map((r) => r.rps)) / 1000)}k..${Math.round(Math.max(...rounds.map((r) => r.rps)) / 1000)}k) | ${ratio} | ${m.p50.toFixed(0)} | ${m.p99.toFixed(0)} | ${added} | ${m.cpuUs.toFixed(2)} | ${cpuRatio} | ${Math.round(m.loadCpu * 100)}% |${note}`);
         console.error(rows[rows.length - 1]);
       } catch (e) {
@@ -184,6 +203,15 @@ async function main(): Promise<void> {
     console.log("| scenario | req/s | vs tcp_proxy | p50 us | p99 us | p99 added us | Envoy CPU us/req | CPU vs tcp_proxy | load-side CPU |");
     console.log("|---|---|---|---|---|---|---|---|---|");
     for (const r of rows) console.log(r);
+    if (RATE > 0) {
+      console.log("");
+      console.log(`Fixed rate: ${RATE} requests/s in all over the ${CONNS} connections, one request at a time per connection (open loop, ` +
+        `latency from the write of each request to its answer); ${RATE_ROUNDS} rounds of ${SECONDS} s, medians.`);
+      console.log("");
+      console.log("| scenario | req/s | p50 us | p99 us | p50 added us | p99 added us |");
+      console.log("|---|---|---|---|---|---|");
+      for (const r of paced) console.log(r);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await otel?.close();
@@ -192,4 +220,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+if (process.argv[1] === fileURLToPath(import.meta.url)) runEnvoyBench().catch((e) => { console.error(e); process.exit(1); });

@@ -114,8 +114,8 @@ export class DubboCodec extends Codec {
     if (!this.field(md, "version", this.w.version, false)) return this.bad(md, "service version");
     if (!this.field(md, "method", this.w.method, true)) return this.bad(md, "method name");
     if (!this.w.attachments) return true;
-    if (!this.findAttachments(md)) return false;
-    return this.readAttachments(md);
+    if (!this.findAttachments(md, false)) return false;
+    return this.readAttachments(md, true);
   }
 
   private field(md: Metadata, key: string, want: bool, required: bool): bool {
@@ -153,8 +153,12 @@ export class DubboCodec extends Codec {
     return false;
   }
 
-  /** Skip the parameter types and arguments; note where the attachments map lies. */
-  private findAttachments(md: Metadata): bool {
+  /**
+   * Skip the parameter types and arguments; note where the attachments map lies. With
+   * `walkMap` false the caller reads the map next (readAttachments notes its end), so it is not
+   * walked twice.
+   */
+  private findAttachments(md: Metadata, walkMap: bool = true): bool {
     const r = this.r;
     if (!r.readStringRange()) return this.bad(md, "parameter types");
     const nargs = r.strChunked ? -1 : countJvmParams(r.strStart, r.strBytes);
@@ -162,12 +166,13 @@ export class DubboCodec extends Codec {
     for (let i = 0; i < nargs; i++) if (!r.skipValue()) return this.bad(md, "argument " + i.toString());
     const base = r.end - <usize>md.bodySize;
     const start = <i32>(r.p - base);
+    md.codecOffsets[OFF_ATTACH_START] = start;
+    if (!walkMap) return true;
     if (r.p >= r.end) {
-      md.codecOffsets[OFF_ATTACH_START] = start; md.codecOffsets[OFF_ATTACH_END] = start;
+      md.codecOffsets[OFF_ATTACH_END] = start;
     } else {
       const at = r.p;
       if (!r.skipValue()) return this.bad(md, "attachments");
-      md.codecOffsets[OFF_ATTACH_START] = start;
       md.codecOffsets[OFF_ATTACH_END] = <i32>(r.p - base);
       r.p = at;
     }
@@ -179,11 +184,12 @@ export class DubboCodec extends Codec {
    * String-valued attachments become attributes (group, application, user keys, ...). Keys are
    * compared in place; only the values of keys a rule reads are decoded.
    */
-  private readAttachments(md: Metadata): bool {
+  private readAttachments(md: Metadata, noteEnd: bool = false): bool {
     const r = this.r;
-    if (r.p >= r.end) return true;
+    const base = r.end - <usize>md.bodySize;
+    if (r.p >= r.end) return this.attachmentsEnd(md, noteEnd, <i32>(r.p - base));
     const t = r.peek();
-    if (t == 0x4e) return true; // null map
+    if (t == 0x4e) return this.attachmentsEnd(md, noteEnd, <i32>(r.p + 1 - base)); // null map
     if (t != 0x48 && t != 0x4d) return this.bad(md, "attachments are not a map");
     r.p += 1;
     if (t == 0x4d && !r.skipType()) return this.bad(md, "attachments map type");
@@ -203,6 +209,16 @@ export class DubboCodec extends Codec {
         md.setAttribute(key, v);
       } else if (!r.skipValue()) return this.bad(md, "attachment value");
     }
+    if (!noteEnd) return true;
+    if (r.p >= r.end) return this.bad(md, "attachments: truncated hessian value"); // no 'Z'
+    return this.attachmentsEnd(md, true, <i32>(r.p + 1 - base));
+  }
+
+  /** Notes where a request's attachments end (the map was read, not skipped: see findAttachments). */
+  private attachmentsEnd(md: Metadata, note: bool, end: i32): bool {
+    if (!note) return true;
+    md.codecOffsets[OFF_ATTACH_END] = end;
+    md.codecOffsets[OFF_ATTACH_KNOWN] = 1;
     return true;
   }
 
@@ -262,23 +278,19 @@ export class DubboCodec extends Codec {
     const kind = <i32>r.readInt();
     if (r.error.length > 0) return false;
     const flagEnd = <i32>(r.p - ptr);
-    if (kind == RESPONSE_VALUE || kind == RESPONSE_WITH_EXCEPTION || kind == RESPONSE_VALUE_WITH_ATTACHMENTS || kind == RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS) {
-      if (!r.skipValue()) return false;
-    } else if (kind != RESPONSE_NULL_VALUE && kind != RESPONSE_NULL_VALUE_WITH_ATTACHMENTS) return false;
-    const mapStart = <i32>(r.p - ptr);
-    let mapEnd = len;
-    let newKind = kind;
-    if (kind >= RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS) {
-      if (!r.skipValue()) return false;
-      mapEnd = <i32>(r.p - ptr);
-      newKind = -1;
-    } else {
-      // The flag changes to its "with attachments" twin; only the one-byte int form is rewritten.
+    if (kind == RESPONSE_VALUE || kind == RESPONSE_WITH_EXCEPTION || kind == RESPONSE_NULL_VALUE) {
+      // No attachments yet: the value is the last thing in the body, so the new map goes at the
+      // end and the value need not be skipped. The flag becomes its "with attachments" twin
+      // (only its one-byte int form is rewritten).
       if (flagEnd != HEADER + 1) return false;
-      mapEnd = mapStart;
-      newKind = kind + 3;
+      return this.rewriteWithMap(ptr, len, len, len, mutation, out, kind + 3, flagEnd);
     }
-    return this.rewriteWithMap(ptr, len, mapStart, mapEnd, mutation, out, newKind, flagEnd);
+    if (kind < RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS || kind > RESPONSE_NULL_VALUE_WITH_ATTACHMENTS) return false;
+    // Attachments already: skip the value (if any), then merge into the map, which stays where it is.
+    if (kind != RESPONSE_NULL_VALUE_WITH_ATTACHMENTS && !r.skipValue()) return false;
+    const mapStart = <i32>(r.p - ptr);
+    if (!r.skipValue()) return false;
+    return this.rewriteWithMap(ptr, len, mapStart, <i32>(r.p - ptr), mutation, out, -1, flagEnd);
   }
 
   /**

@@ -2,8 +2,33 @@
 // a Dubbo frame's routing keys live in. Every read is bounds-checked: a broken value sets
 // `error` and returns false/null instead of trapping.
 import { u8At, u16be, u32be } from "../../meta/bytes";
+import { Utf8Cache } from "../../meta/utf8-cache";
 
 const MAX_DEPTH = 64;
+
+// What each tag starts (skipValue): K_FIXED values are TAG_SIZE[tag] bytes long, tag included.
+const K_UNKNOWN = 0, K_FIXED = 1, K_STRING = 2, K_INT = 3, K_BINARY = 4, K_LIST_TYPED_VAR = 5, K_LIST_VAR = 6,
+  K_LIST_TYPED_FIXED = 7, K_LIST_FIXED = 8, K_LIST_TYPED_SHORT = 9, K_LIST_SHORT = 10, K_MAP = 11, K_MAP_TYPED = 12,
+  K_CLASS_DEF = 13, K_OBJECT = 14, K_OBJECT_SHORT = 15, K_REF = 16;
+const TAG_KIND: usize = memory.data(256);
+const TAG_SIZE: usize = memory.data(256);
+function kinds(from: i32, to: i32, kind: i32, size: i32 = 0): void {
+  for (let t = from; t <= to; t++) { store<u8>(TAG_KIND + <usize>t, <u8>kind); store<u8>(TAG_SIZE + <usize>t, <u8>size); }
+}
+kinds(0x4e, 0x4e, K_FIXED, 1); kinds(0x54, 0x54, K_FIXED, 1); kinds(0x46, 0x46, K_FIXED, 1); // null, true, false
+kinds(0x80, 0xd7, K_INT); kinds(0x49, 0x49, K_INT);                                           // ints
+kinds(0xd8, 0xef, K_FIXED, 1); kinds(0xf0, 0xff, K_FIXED, 2); kinds(0x38, 0x3f, K_FIXED, 3);    // longs
+kinds(0x59, 0x59, K_FIXED, 5); kinds(0x4c, 0x4c, K_FIXED, 9);
+kinds(0x5b, 0x5c, K_FIXED, 1); kinds(0x5d, 0x5d, K_FIXED, 2); kinds(0x5e, 0x5e, K_FIXED, 3);    // doubles
+kinds(0x5f, 0x5f, K_FIXED, 5); kinds(0x44, 0x44, K_FIXED, 9);
+kinds(0x4a, 0x4a, K_FIXED, 9); kinds(0x4b, 0x4b, K_FIXED, 5);                                  // dates
+kinds(0x00, 0x1f, K_STRING); kinds(0x30, 0x33, K_STRING); kinds(0x53, 0x53, K_STRING); kinds(0x52, 0x52, K_STRING);
+// binary: 'A' (0x41) non-final chunks, each followed by more binary, ending in 'B' or a short form
+kinds(0x20, 0x2f, K_BINARY); kinds(0x34, 0x37, K_BINARY); kinds(0x41, 0x42, K_BINARY);
+kinds(0x55, 0x55, K_LIST_TYPED_VAR); kinds(0x57, 0x57, K_LIST_VAR); kinds(0x56, 0x56, K_LIST_TYPED_FIXED);
+kinds(0x58, 0x58, K_LIST_FIXED); kinds(0x70, 0x77, K_LIST_TYPED_SHORT); kinds(0x78, 0x7f, K_LIST_SHORT);
+kinds(0x48, 0x48, K_MAP); kinds(0x4d, 0x4d, K_MAP_TYPED); kinds(0x43, 0x43, K_CLASS_DEF);
+kinds(0x4f, 0x4f, K_OBJECT); kinds(0x60, 0x6f, K_OBJECT_SHORT); kinds(0x51, 0x51, K_REF);
 
 export class HessianReader {
   p: usize = 0;
@@ -15,6 +40,8 @@ export class HessianReader {
   strStart: usize = 0;
   strBytes: i32 = 0;
   strChunked: bool = false;
+  /** Decoded strings, reused while the frames repeat them. */
+  private strings: Utf8Cache = new Utf8Cache();
 
   reset(p: usize, end: usize): void {
     this.p = p; this.end = end; this.error = "";
@@ -28,7 +55,7 @@ export class HessianReader {
     return false;
   }
 
-  private need(n: i32): bool {
+  @inline private need(n: i32): bool {
     if (<i32>(this.end - this.p) < n) return this.fail("truncated hessian value");
     return true;
   }
@@ -54,6 +81,15 @@ export class HessianReader {
   readStringRange(): bool {
     if (!this.need(1)) return false;
     const t = <i32>u8At(this.p);
+    if (t <= 0x1f) { // the common case: one short chunk
+      this.p += 1;
+      const start = this.p;
+      if (!this.skipUtf8Chars(t)) return false;
+      this.strChunked = false;
+      this.strStart = start;
+      this.strBytes = <i32>(this.p - start);
+      return true;
+    }
     if (t == 0x4e) { this.p += 1; return false; }
     this.strChunked = false;
     let first = true;
@@ -84,7 +120,7 @@ export class HessianReader {
   readString(): string | null {
     const at = this.p;
     if (!this.readStringRange()) return null;
-    if (!this.strChunked) return String.UTF8.decodeUnsafe(this.strStart, <usize>this.strBytes, false);
+    if (!this.strChunked) return this.strings.get(this.strStart, this.strBytes);
     // Rare: a chunked string. Re-walk and join the chunks.
     const end = this.p;
     this.p = at;
@@ -102,13 +138,34 @@ export class HessianReader {
     return s;
   }
 
-  /** Hessian string lengths count UTF-16 units; the bytes are UTF-8 (or CESU-8 surrogates). */
-  private skipUtf8Chars(chars: i32): bool {
+  /**
+   * Hessian string lengths count UTF-16 units; the bytes are UTF-8 (or CESU-8 surrogates). Most
+   * strings are ASCII, so `chars` bytes are checked first, eight at a time (a short string with
+   * one masked load, which may read past it but not past the frame); otherwise byte by byte.
+   */
+  @inline private skipUtf8Chars(chars: i32): bool {
+    const p = this.p;
+    const avail = <i32>(this.end - p);
+    if (avail >= chars) {
+      if (chars >= 8) {
+        const n = <usize>chars;
+        let acc: u64 = load<u64>(p + n - 8);
+        for (let i: usize = 0; i + 8 <= n; i += 8) acc |= load<u64>(p + i);
+        if ((acc & 0x8080808080808080) == 0) { this.p = p + n; return true; }
+      } else if (avail >= 8) {
+        const mask = ((<u64>1 << (<u64>chars << 3)) - 1) & 0x8080808080808080;
+        if ((load<u64>(p) & mask) == 0) { this.p = p + <usize>chars; return true; }
+      }
+    }
+    return this.skipUtf8Slow(chars);
+  }
+
+  private skipUtf8Slow(chars: i32): bool {
     let p = this.p;
     const end = this.end;
     let n = 0;
     while (n < chars) {
-      // ASCII runs (most strings) go 8 bytes at a time.
+      // ASCII runs go 8 bytes at a time.
       if (chars - n >= 8 && <i32>(end - p) >= 8 && (load<u64>(p) & 0x8080808080808080) == 0) { p += 8; n += 8; continue; }
       if (p >= end) { this.p = p; return this.fail("truncated hessian string"); }
       const b = <i32>u8At(p);
@@ -134,60 +191,44 @@ export class HessianReader {
     return this.error.length == 0;
   }
 
-  /** Skips one complete value of any type. */
+  /** Skips one complete value of any type: one table lookup by tag, then a jump (br_table). */
   skipValue(depth: i32 = 0): bool {
     if (depth > MAX_DEPTH) return this.fail("hessian value nested too deep");
-    if (!this.need(1)) return false;
+    if (this.p >= this.end) return this.fail("truncated hessian value");
     const t = <i32>u8At(this.p);
-    // null, booleans
-    if (t == 0x4e || t == 0x54 || t == 0x46) { this.p += 1; return true; }
-    // ints
-    if ((t >= 0x80 && t <= 0xd7) || t == 0x49) { this.readInt(); return this.error.length == 0; }
-    // longs
-    if (t >= 0xd8 && t <= 0xef) return this.skip(1);
-    if (t >= 0xf0 && t <= 0xff) return this.skip(2);
-    if (t >= 0x38 && t <= 0x3f) return this.skip(3);
-    if (t == 0x59) return this.skip(5);
-    if (t == 0x4c) return this.skip(9);
-    // doubles
-    if (t == 0x5b || t == 0x5c) return this.skip(1);
-    if (t == 0x5d) return this.skip(2);
-    if (t == 0x5e) return this.skip(3);
-    if (t == 0x5f) return this.skip(5);
-    if (t == 0x44) return this.skip(9);
-    // dates
-    if (t == 0x4a) return this.skip(9);
-    if (t == 0x4b) return this.skip(5);
-    // strings
-    if (t <= 0x1f || (t >= 0x30 && t <= 0x33) || t == 0x53 || t == 0x52) { this.readStringRange(); return this.error.length == 0; }
-    // binary: 'A' (0x41) non-final chunks, each followed by more binary, ending in 'B' or a short form
-    if ((t >= 0x20 && t <= 0x2f) || (t >= 0x34 && t <= 0x37) || t == 0x41 || t == 0x42) return this.skipBinary();
-    // lists
-    if (t == 0x55) { this.p += 1; if (!this.skipType()) return false; return this.skipUntilEnd(depth, 1); }       // 'U' typed variable
-    if (t == 0x57) { this.p += 1; return this.skipUntilEnd(depth, 1); }                                               // 'W' untyped variable
-    if (t == 0x56) { this.p += 1; if (!this.skipType()) return false; return this.skipCount(depth, this.readInt()); } // 'V' typed fixed
-    if (t == 0x58) { this.p += 1; return this.skipCount(depth, this.readInt()); }                                      // 'X' untyped fixed
-    if (t >= 0x70 && t <= 0x77) { this.p += 1; if (!this.skipType()) return false; return this.skipCount(depth, <i64>(t - 0x70)); }
-    if (t >= 0x78 && t <= 0x7f) { this.p += 1; return this.skipCount(depth, <i64>(t - 0x78)); }
-    // maps
-    if (t == 0x48) { this.p += 1; return this.skipUntilEnd(depth, 2); }
-    if (t == 0x4d) { this.p += 1; if (!this.skipType()) return false; return this.skipUntilEnd(depth, 2); }
-    // class definition, then the value that follows it
-    if (t == 0x43) {
-      this.p += 1;
-      if (!this.readStringRange()) return this.fail("bad class name");
-      const n = this.readInt();
-      if (this.error.length > 0 || n < 0 || n > 65535) return this.fail("bad class field count");
-      for (let i: i64 = 0; i < n; i++) { if (!this.readStringRange()) return this.fail("bad class field name"); }
-      this.classFields.push(<i32>n);
-      return this.skipValue(depth + 1);
+    const k = <i32>load<u8>(TAG_KIND + <usize>t);
+    switch (k) {
+      case K_FIXED: return this.skip(<i32>load<u8>(TAG_SIZE + <usize>t));
+      case K_STRING: { this.readStringRange(); return this.error.length == 0; }
+      case K_INT: { this.readInt(); return this.error.length == 0; }
+      case K_BINARY: return this.skipBinary();
+      // lists
+      case K_LIST_TYPED_VAR: { this.p += 1; if (!this.skipType()) return false; return this.skipUntilEnd(depth, 1); }       // 'U'
+      case K_LIST_VAR: { this.p += 1; return this.skipUntilEnd(depth, 1); }                                                   // 'W'
+      case K_LIST_TYPED_FIXED: { this.p += 1; if (!this.skipType()) return false; return this.skipCount(depth, this.readInt()); } // 'V'
+      case K_LIST_FIXED: { this.p += 1; return this.skipCount(depth, this.readInt()); }                                      // 'X'
+      case K_LIST_TYPED_SHORT: { this.p += 1; if (!this.skipType()) return false; return this.skipCount(depth, <i64>(t - 0x70)); }
+      case K_LIST_SHORT: { this.p += 1; return this.skipCount(depth, <i64>(t - 0x78)); }
+      // maps
+      case K_MAP: { this.p += 1; return this.skipUntilEnd(depth, 2); }
+      case K_MAP_TYPED: { this.p += 1; if (!this.skipType()) return false; return this.skipUntilEnd(depth, 2); }
+      // class definition, then the value that follows it
+      case K_CLASS_DEF: {
+        this.p += 1;
+        if (!this.readStringRange()) return this.fail("bad class name");
+        const n = this.readInt();
+        if (this.error.length > 0 || n < 0 || n > 65535) return this.fail("bad class field count");
+        for (let i: i64 = 0; i < n; i++) { if (!this.readStringRange()) return this.fail("bad class field name"); }
+        this.classFields.push(<i32>n);
+        return this.skipValue(depth + 1);
+      }
+      // objects
+      case K_OBJECT: { this.p += 1; const ref = this.readInt(); return this.skipObject(depth, ref); }
+      case K_OBJECT_SHORT: { this.p += 1; return this.skipObject(depth, <i64>(t - 0x60)); }
+      // reference to an earlier value
+      case K_REF: { this.p += 1; this.readInt(); return this.error.length == 0; }
+      default: return this.fail("unknown hessian tag 0x" + t.toString(16));
     }
-    // objects
-    if (t == 0x4f) { this.p += 1; const ref = this.readInt(); return this.skipObject(depth, ref); }
-    if (t >= 0x60 && t <= 0x6f) { this.p += 1; return this.skipObject(depth, <i64>(t - 0x60)); }
-    // reference to an earlier value
-    if (t == 0x51) { this.p += 1; this.readInt(); return this.error.length == 0; }
-    return this.fail("unknown hessian tag 0x" + t.toString(16));
   }
 
   /**

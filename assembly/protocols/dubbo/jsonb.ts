@@ -16,6 +16,7 @@
 //   0xbe int64: 8 | 0xbf int64 as int32: 4 | 0xc0-0xc7 long, 2 more | 0xc8-0xd7 long, 1 more
 //   0xd8-0xef long -8..15 | 0x80-0x8f unused.
 import { ByteBuf, u8At, u16be, u32be, u64be } from "../../meta/bytes";
+import { Utf8Cache } from "../../meta/utf8-cache";
 
 const MAX_DEPTH = 64;
 
@@ -38,6 +39,8 @@ export class JsonbReader {
   strStart: usize = 0;
   strBytes: i32 = 0;
   strKind: i32 = 0;
+  /** Decoded UTF-8/ASCII strings, reused while the frames repeat them. */
+  private strings: Utf8Cache = new Utf8Cache();
 
   reset(p: usize, end: usize): void { this.p = p; this.end = end; this.error = ""; }
 
@@ -115,14 +118,14 @@ export class JsonbReader {
     return this.skip(n);
   }
 
-  /** The string just read by readStringRange, decoded (allocates); null if it is GB18030. */
+  /** The string just read by readStringRange, decoded (UTF-8 and ASCII ones from a cache of recent strings); null if it is GB18030. */
   decodeRange(): string | null {
     const p = this.strStart, n = this.strBytes;
-    if (this.strKind == STR_UTF8) return String.UTF8.decodeUnsafe(p, <usize>n, false);
+    if (this.strKind == STR_UTF8) return this.strings.get(p, n);
     if (this.strKind == STR_LATIN1) {
       let ascii = true;
       for (let i = 0; i < n; i++) if (u8At(p + <usize>i) >= 0x80) { ascii = false; break; }
-      if (ascii) return String.UTF8.decodeUnsafe(p, <usize>n, false);
+      if (ascii) return this.strings.get(p, n);
       let s = "";
       for (let i = 0; i < n; i++) s += String.fromCharCode(<i32>u8At(p + <usize>i));
       return s;

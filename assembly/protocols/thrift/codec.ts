@@ -5,8 +5,9 @@
 import {
   Codec, DecodeStatus, ErrorType, KeyValue, MessageType, ResponseStatus, WantedKeys, errorTypeName,
 } from "../../meta/codec";
-import { ByteBuf, utf8String, utf8Equals } from "../../meta/bytes";
+import { ByteBuf } from "../../meta/bytes";
 import { Metadata } from "../../meta/metadata";
+import { Utf8Cache } from "../../meta/utf8-cache";
 import {
   NEED_MORE, MALFORMED, T_UNFRAMED, T_FRAMED, T_HEADER, TRANSPORT_MASK, P_BINARY,
   P_BINARY_NONSTRICT, P_COMPACT, F_OPAQUE, OFF_MESSAGE, OFF_INFO_START, OFF_INFO_END,
@@ -26,14 +27,9 @@ export const PROBE_METHOD = "metaprotocol-probe";
 const TAPP_UNKNOWN_METHOD = 1;
 const TAPP_INTERNAL_ERROR = 6;
 
-/** Method names remembered so that a request decodes without allocating (a service has few). */
-const NAME_CACHE = 16;
-
 export class ThriftCodec extends Codec {
-  private names: StaticArray<string> = new StaticArray<string>(NAME_CACHE);
-  /** UTF-8 length of each remembered name; -1 marks an empty slot (no length matches it). */
-  private nameBytes: StaticArray<i32> = new StaticArray<i32>(NAME_CACHE);
-  private nameNext: i32 = 0;
+  /** Method names remembered so that a request decodes without allocating (a service has few). */
+  private names: Utf8Cache = new Utf8Cache();
   /**
    * Unframed struct walks: a message found whole in one call is walked with this shared scan;
    * only one still incomplete takes a scan of its own (kept in its Metadata until it completes),
@@ -42,11 +38,6 @@ export class ThriftCodec extends Codec {
   private scan: StructScan = new StructScan();
   private spare: StructScan[] = [];
 
-  constructor() {
-    super();
-    for (let i = 0; i < NAME_CACHE; i++) unchecked(this.nameBytes[i] = -1);
-  }
-
   name(): string { return "thrift"; }
 
   // Thrift servers read a connection's next call only after answering the last one.
@@ -54,22 +45,9 @@ export class ThriftCodec extends Codec {
 
   /**
    * The method name at [ptr+at, ptr+at+len) as a string: a remembered one when the bytes match
-   * (no allocation), else decoded once and remembered in place of the oldest.
+   * (no allocation), else decoded once and remembered.
    */
-  methodName(ptr: usize, at: i32, len: i32): string {
-    const p = ptr + <usize>at;
-    for (let i = 0; i < NAME_CACHE; i++) {
-      if (unchecked(this.nameBytes[i]) == len && utf8Equals(p, len, unchecked(this.names[i]))) {
-        return unchecked(this.names[i]);
-      }
-    }
-    const s = utf8String(p, len);
-    const i = this.nameNext;
-    unchecked(this.names[i] = s);
-    unchecked(this.nameBytes[i] = len);
-    this.nameNext = (i + 1) & (NAME_CACHE - 1);
-    return s;
-  }
+  methodName(ptr: usize, at: i32, len: i32): string { return this.names.get(ptr + <usize>at, len); }
 
   decode(ptr: usize, len: i32, md: Metadata, fromDownstream: bool, wanted: WantedKeys): DecodeStatus {
     if (len < 1) return DecodeStatus.WaitForData;

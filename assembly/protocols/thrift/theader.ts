@@ -4,6 +4,7 @@
 // zero padding; then the payload message.
 import { ByteBuf, utf8String, utf8Equals } from "../../meta/bytes";
 import { Metadata } from "../../meta/metadata";
+import { Utf8Cache } from "../../meta/utf8-cache";
 import { KeyValue, WantedKeys } from "../../meta/codec";
 import {
   MALFORMED, INFO_KEYVALUE, INFO_PKEYVALUE, OFF_INFO_START, OFF_INFO_END, OFF_HEADER_END,
@@ -34,14 +35,17 @@ export function parseHeaderPrologue(base: usize, p: i32, headerEnd: i32): i32 {
 /** Does any rule want a key other than `method`? Only then are info headers turned into strings. */
 export function wantsHeaders(wanted: WantedKeys): bool {
   if (wanted.all) return true;
-  const n = wanted.keys.size;
-  return n > (wanted.keys.has("method") ? 1 : 0);
+  const n = wanted.list.length;
+  return n > (wanted.has("method") ? 1 : 0);
 }
 
 /**
  * Walk the info blocks in [p, headerEnd). With `md`, wanted keys become attributes. Returns the
  * position where the blocks we understand end (padding or an unknown block), or MALFORMED.
  */
+/** Header values rules read, reused while the frames repeat them (no allocation per frame). */
+const infoValues = new Utf8Cache();
+
 export function walkInfo(base: usize, p: i32, headerEnd: i32, md: Metadata | null, wanted: WantedKeys | null): i32 {
   while (p < headerEnd) {
     const at = p;
@@ -60,7 +64,7 @@ export function walkInfo(base: usize, p: i32, headerEnd: i32, md: Metadata | nul
         if (key != null) {
           // The value follows the key's end: its length varint, then its bytes, up to `next`.
           const v = readVarint(base, kAt + kLen, next, 5, MALFORMED);
-          md.setAttribute(key, utf8String(base + <usize>v, next - v));
+          md.setAttribute(key, infoValues.get(base + <usize>v, next - v));
         }
       }
     }

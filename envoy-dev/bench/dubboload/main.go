@@ -8,6 +8,11 @@
 // It prints the responder's address on stderr first ("responder 127.0.0.1:PORT"), waits for a
 // line on stdin when -wait is set (so the proxy can start pointing at it), then runs and prints
 // one JSON line: requests, seconds, rps, p50/p99 latency in microseconds, its own CPU seconds.
+//
+// With -rate R the load is open-loop instead: every connection sends one request at a time on
+// a fixed schedule (R requests/s in all, spread over the connections), whatever the answers do.
+// Far below saturation nothing queues, so the latency is the path's own (a saturated run's
+// latency is mostly time spent waiting behind the window).
 package main
 
 import (
@@ -157,6 +162,75 @@ func drive(target string, frame []byte, window int, stop, measuring *atomic.Bool
 	return nil
 }
 
+// paced sends one request every `interval` on one connection (open loop) and records each
+// answer's latency from the moment its request was written.
+func paced(target string, frame []byte, interval time.Duration, stop, measuring *atomic.Bool, lat *[]int64, mu *sync.Mutex, done, errs *atomic.Int64) error {
+	c, err := net.Dial("tcp", target)
+	if err != nil {
+		return err
+	}
+	var smu sync.Mutex
+	sent := make(map[uint64]int64, 64)
+	local := make([]int64, 0, 1<<14)
+	readDone := make(chan error, 1)
+	go func() {
+		r := bufio.NewReaderSize(c, 64<<10)
+		hdr := make([]byte, headerLen)
+		for {
+			if _, err := io.ReadFull(r, hdr); err != nil {
+				readDone <- err
+				return
+			}
+			now := time.Now().UnixNano()
+			if _, err := r.Discard(int(binary.BigEndian.Uint32(hdr[12:16]))); err != nil {
+				readDone <- err
+				return
+			}
+			rid := binary.BigEndian.Uint64(hdr[4:12])
+			smu.Lock()
+			at, ok := sent[rid]
+			delete(sent, rid)
+			smu.Unlock()
+			if hdr[3] != 20 || !ok {
+				errs.Add(1)
+			}
+			if ok && measuring.Load() {
+				local = append(local, now-at)
+			}
+			done.Add(1)
+		}
+	}()
+	buf := append([]byte(nil), frame...)
+	var id uint64
+	// Connections start spread over one interval, so their sends do not line up.
+	next := time.Now().Add(time.Duration(time.Now().UnixNano() % int64(interval)))
+	var werr error
+	for !stop.Load() {
+		if d := time.Until(next); d > 0 {
+			time.Sleep(d)
+		}
+		next = next.Add(interval)
+		id++
+		binary.BigEndian.PutUint64(buf[4:12], id)
+		smu.Lock()
+		sent[id] = time.Now().UnixNano()
+		smu.Unlock()
+		if _, werr = c.Write(buf); werr != nil {
+			break
+		}
+	}
+	time.Sleep(20 * time.Millisecond) // the last answers
+	c.Close()
+	<-readDone
+	mu.Lock()
+	*lat = append(*lat, local...)
+	mu.Unlock()
+	if stop.Load() {
+		return nil
+	}
+	return werr
+}
+
 func main() {
 	target := flag.String("target", "", "proxy address to load (empty: -direct)")
 	respondOn := flag.String("respond", "127.0.0.1:0", "responder listen address")
@@ -167,6 +241,7 @@ func main() {
 	duration := flag.Duration("duration", 3*time.Second, "how long to load")
 	warmup := flag.Duration("warmup", time.Second, "load before measuring")
 	frameHex := flag.String("frame", "", "one Dubbo request frame, hex")
+	rate := flag.Float64("rate", 0, "open loop: requests per second in all, one at a time per connection on a fixed schedule (0: closed loop with -window)")
 	flag.Parse()
 
 	frame, err := hex.DecodeString(*frameHex)
@@ -199,7 +274,13 @@ func main() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := drive(to, frame, *window, &stop, &measuring, &lat, &mu, &done, &errs); err != nil && !stop.Load() {
+			var err error
+			if *rate > 0 {
+				err = paced(to, frame, time.Duration(float64(*conns)*1e9 / *rate), &stop, &measuring, &lat, &mu, &done, &errs)
+			} else {
+				err = drive(to, frame, *window, &stop, &measuring, &lat, &mu, &done, &errs)
+			}
+			if err != nil && !stop.Load() {
 				failures <- err
 			}
 		}()
