@@ -6,8 +6,11 @@ import { deliverClose, deliverReceive } from "./grpc";
 import "./abort";
 
 const roots = new Map<u32, RootContext>();
-// Collection between callbacks (runtime "minimal": no shadow stack and no write barriers on
-// every function, 2-3x faster frames than the incremental collector). It may only run when no
+// Collection between callbacks, for the runtime "minimal" (no shadow stack and no write barriers
+// on every function: 2-3x faster frames than the incremental collector). NOT in use: under it
+// every deleted root context (one per config update) left ~1 KB per route live, so the VM grew
+// to its 1 GiB cap over tens of thousands of updates (tests/inprocess/config-updates-memory.test.ts);
+// asconfig.json selects "incremental", for which leave() does nothing. It may only run when no
 // managed reference lives on the Wasm stack: at the end of the outermost callback. Envoy never
 // re-enters a module within a call; `depth` keeps this safe anyway if a host ever did. A
 // collection walks every live object (the config's included), so it runs once per

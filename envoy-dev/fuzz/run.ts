@@ -222,12 +222,15 @@ export function leakCheck(t: FuzzTarget, seed: number, warm: number, more: numbe
         if (t.kind === "stream") executeStream(proxies[k], input); else executeConfig(proxies[k], input, dubboExchange());
         if (proxies[k].failed) proxies[k] = startProxy(t, bases[k], wasm); // counted by the main run
       }
+      // A config target keeps its last accepted config (with its regex caches, up to 8 MiB):
+      // end both runs on the same config, so only what leaked differs.
+      if (t.kind !== "stream") for (const p of proxies) p.reconfigure(t.base);
       for (const p of proxies) p.tick();
       return proxies.reduce((a, p) => a + liveHeapBytes(p), 0);
     } finally { for (const p of proxies) p.dispose(); }
   };
   const grew = live(warm + more) - live(warm);
-  return { grewBytes: grew, failure: grew > LEAK_SLACK_BYTES ? `live heap grew by ${grew} bytes over ${more} cases after ${warm} (slack ${LEAK_SLACK_BYTES})` : null };
+  return { grewBytes: grew, failure: grew > LEAK_SLACK_BYTES ? `live heap grew by ${grew} bytes over ${more} cases after ${warm} (seed ${seed}, slack ${LEAK_SLACK_BYTES})` : null };
 }
 
 /** Keeps a failing input as a regression vector; returns its path. */
