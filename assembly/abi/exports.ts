@@ -4,31 +4,20 @@ import { Action, NetworkContext, RootContext, rootFactory } from "./context";
 import { deliverClose, deliverReceive } from "./grpc";
 // Parsed so that asconfig's `--use abort=assembly/abi/abort/onAbort` finds it.
 import "./abort";
+import { collectDue, collectNow } from "./gc";
 
 const roots = new Map<u32, RootContext>();
-// Collection between callbacks, for the runtime "minimal" (no shadow stack and no write barriers
-// on every function: 2-3x faster frames than the incremental collector). NOT in use: under it
-// every deleted root context (one per config update) left ~1 KB per route live, so the VM grew
-// to its 1 GiB cap over tens of thousands of updates (tests/inprocess/config-updates-memory.test.ts);
-// asconfig.json selects "incremental", for which leave() does nothing. It may only run when no
-// managed reference lives on the Wasm stack: at the end of the outermost callback. Envoy never
-// re-enters a module within a call; `depth` keeps this safe anyway if a host ever did. A
-// collection walks every live object (the config's included), so it runs once per
-// COLLECT_PER_PAGE callbacks per 64 KiB page of memory (its cost grows with the heap, so does the
-// interval), and at once when the heap had to grow: the allocator doubles memory when it is full
-// (garbage included), so growth is the sign to collect before it happens again.
+// Garbage is collected between callbacks (gc.ts says when): only at the end of the outermost
+// callback, where no managed reference lives on the Wasm stack. Envoy never re-enters a module
+// within a call; `depth` keeps this safe anyway if a host ever did. Memory growth also triggers
+// it: the allocator doubles memory when it is full (garbage included).
 let depth: i32 = 0;
-let sinceCollect: i32 = 0;
 let pagesAtCollect: i32 = 0;
-const COLLECT_PER_PAGE: i32 = 16;
-const COLLECT_MIN: i32 = 64;
 @inline function enter(): void { depth++; }
 function leave(): void {
-  if (--depth != 0 || ASC_RUNTIME != 1) return;
-  const pages = memory.size();
-  if (++sinceCollect < max(COLLECT_MIN, pages * COLLECT_PER_PAGE) && pages == pagesAtCollect) return;
-  __collect();
-  sinceCollect = 0;
+  if (--depth != 0) return;
+  if (!collectDue() && memory.size() == pagesAtCollect) return;
+  collectNow();
   pagesAtCollect = memory.size();
 }
 @inline function leaveU32(v: u32): u32 { leave(); return v; }

@@ -1,7 +1,7 @@
 // Exact heap figures for a module run in-process: a build of it that exports AssemblyScript's
-// runtime (`__collect`), so garbage can be collected before measuring, and a probe that counts
-// the free heap by allocating until the memory would have to grow. Only for measurements: the
-// modules Envoy loads export no runtime.
+// runtime (`__collect`), so garbage can be collected before measuring, and the allocator's exact
+// count of bytes in use (assembly/abi/gc.ts, exported by assembly/abi/heap-export.ts). Only for
+// measurements: the modules Envoy loads export neither.
 import { spawnSync } from "node:child_process";
 import { createHash, type Hash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from "node:fs";
@@ -25,7 +25,7 @@ export function measureBuild(name: string): string {
   const out = join(dir, `${name}-${h.digest("hex").slice(0, 12)}.wasm`);
   if (existsSync(out)) return out;
   const tmp = `${out}.${process.pid}.tmp`;
-  const r = spawnSync(join(ROOT, "node_modules/.bin/asc"), [`assembly/protocols/${name}/index.ts`, "--target", name, "--exportRuntime", "--outFile", tmp],
+  const r = spawnSync(join(ROOT, "node_modules/.bin/asc"), [`assembly/protocols/${name}/index.ts`, "assembly/abi/heap-export.ts", "--target", name, "--exportRuntime", "--outFile", tmp],
     { cwd: ROOT, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`asc ${name} --exportRuntime failed:\n${r.stdout}${r.stderr}`);
   renameSync(tmp, out); // whole or absent: another run may be reading the cache
@@ -40,23 +40,10 @@ function hashSources(dir: string, h: Hash): void {
   }
 }
 
-/**
- * Live heap bytes: a full collection, then the free space is found by allocating 256-byte
- * blocks until the next one would grow the memory. Consumes the VM's free memory: the proxy
- * is to be thrown away afterwards.
- */
+/** Live heap bytes, exact: a full collection, then the allocator's bytes in use (headers included). */
 export function liveHeapBytes(p: InProcessProxy): number {
   const ex = p.vm.exports as Record<string, any>;
-  if (typeof ex.__collect !== "function") throw new Error("liveHeapBytes needs a measureBuild() module");
+  if (typeof ex.__collect !== "function" || typeof ex.heapInUse !== "function") throw new Error("liveHeapBytes needs a measureBuild() module");
   ex.__collect();
-  const mem = ex.memory as WebAssembly.Memory;
-  const size = mem.buffer.byteLength;
-  const BLOCK = 256;
-  let free = 0;
-  for (;;) {
-    ex.malloc(BLOCK);
-    if (mem.buffer.byteLength !== size) break;
-    free += BLOCK + 4; // + the allocator's block header
-  }
-  return size - free;
+  return ex.heapInUse() >>> 0;
 }
