@@ -6,7 +6,7 @@
 // The trigger is the heap itself, not a count of callbacks: asconfig.json routes the allocator's
 // entry points through the three functions below (`--use __alloc=...`), which keep the bytes in
 // use exact (garbage included). A collection runs when that has grown by half of what the last
-// collection left live (at least COLLECT_MIN_BYTES), so its cost, which grows with the live
+// collection left live (at least COLLECT_MIN_BYTES, and less near the VM's cap), so its cost, which grows with the live
 // heap, is paid once per as many freshly allocated bytes: constant work per byte allocated, and
 // memory bounded by ~1.5x the live heap plus one callback's allocations, whatever the callbacks
 // allocate. A trigger counting callbacks cannot bound memory: config updates allocate far more
@@ -15,6 +15,9 @@ import { __alloc as tlsfAlloc, __realloc as tlsfRealloc, __free as tlsfFree } fr
 
 const BLOCK_OVERHEAD: usize = sizeof<usize>();
 const COLLECT_MIN_BYTES: usize = 1 << 20;
+// Past this, garbage is not left to pile up by half the live heap: Envoy's V8 caps a VM at
+// 1 GiB, and a callback that cannot grow memory traps (nothing can be collected inside one).
+const GARBAGE_ROOM_END: usize = 768 << 20;
 
 let inUse: usize = 0;
 let collectAt: usize = COLLECT_MIN_BYTES;
@@ -40,7 +43,7 @@ export function countedFree(ptr: usize): void {
   tlsfFree(ptr);
 }
 
-/** Heap bytes in use now, live and garbage (exact; a gauge and the tests read it). */
+/** Heap bytes in use now, live and garbage (exact; measurement builds export it). */
 export function heapInUse(): usize { return inUse; }
 
 /** True when the heap has grown enough since the last collection to pay for the next. */
@@ -49,5 +52,6 @@ export function heapInUse(): usize { return inUse; }
 /** A full collection; call only with no managed reference on the stack. */
 export function collectNow(): void {
   __collect();
-  collectAt = inUse + max(inUse >> 1, COLLECT_MIN_BYTES);
+  const room = inUse < GARBAGE_ROOM_END ? GARBAGE_ROOM_END - inUse : 0;
+  collectAt = inUse + max(min(inUse >> 1, room), COLLECT_MIN_BYTES);
 }

@@ -76,8 +76,8 @@ let stack = new StaticArray<i32>(0);
 let bits = new StaticArray<u32>(0);   // kernel under construction, as a bitset of pcs
 let kernelA = new StaticArray<i32>(0);
 let kernelB = new StaticArray<i32>(0);
-// Their addresses: the hot functions use raw loads and stores only (no managed locals, so the
-// incremental runtime adds no shadow-stack traffic there).
+// Their addresses: the hot functions use raw loads and stores only (no bounds checks and no
+// managed locals, which the incremental runtime would spill to its shadow stack).
 let seenP: usize = 0, orderP: usize = 0, stackP: usize = 0, bitsP: usize = 0, kAP: usize = 0, kBP: usize = 0;
 
 /** Grow the shared scratch for a program of n instructions (at compile time, never per match). */
@@ -195,8 +195,8 @@ export class Dfa {
     // holds class * 4: one add and one load per character.
     const row = this.k << 2;
     let st = row; // state 1: start
-    // Raw addresses: no managed locals in the loop, so the incremental runtime adds no
-    // shadow-stack traffic per character. `trans` and `low` never move once allocated.
+    // Raw addresses: no bounds checks and no managed locals in the per-character loop.
+    // `trans` and `low` never move once allocated.
     const trans = changetype<usize>(this.trans);
     const low = changetype<usize>(this.low);
     let i = 0;
