@@ -133,7 +133,9 @@ export async function runEnvoyBench(): Promise<void> {
   const port = await freePort();
   const endpoints: Record<string, { host: string; port: number }[]> = {};
   for (const sub of ["", "v1", "v2"]) endpoints[`outbound|20880|${sub}|${HOST}`] = [{ host: "127.0.0.1", port }];
-  const only = process.env.BENCH_ONLY ? SCENARIOS.filter((s) => s.name.includes(process.env.BENCH_ONLY!)) : SCENARIOS;
+  // BENCH_ONLY: substrings of scenario names, "|" between them; tcp_proxy alone always runs (the base).
+  const wanted = process.env.BENCH_ONLY?.split("|");
+  const only = wanted ? SCENARIOS.filter((s) => s.kind === "tcp" || wanted.some((w) => s.name.includes(w))) : SCENARIOS;
   const needs = new Set(only.flatMap((s) => s.callees ?? []));
   let otel: GrpcOk | null = null, rls: RateLimitService | null = null, rlsOk: GrpcOk | null = null;
   if (needs.has("otel")) otel = await startGrpcOk();
@@ -148,26 +150,47 @@ export async function runEnvoyBench(): Promise<void> {
     const rows: string[] = [];
     let baseRps = 0, baseCpu = 0, baseP99 = 0;
     const paced: string[] = [];
-    let paceBase: { p50: number; p99: number } | null = null;
-    for (const s of only) {
-      let envoy: RealEnvoy | null = null;
-      try {
-        envoy = await startEnvoy({
-          configPath: bootstrapFor(s, dir, callees), endpoints, listenerPorts: { dubbo_outbound: 0 }, adminPort: 0, concurrency: 1,
-          wasmDir: join(REPO, "build"), logLevel: "warning",
-          pluginConfig: s.config ? { dubbo_outbound: JSON.stringify(s.config) } : undefined,
-        });
-        envoyVersion = envoy.version;
-        const target = `127.0.0.1:${envoy.listeners.dubbo_outbound.port}`;
-        const rounds: { rps: number; p50: number; p99: number; cpuUs: number; loadCpu: number; errors: number }[] = [];
-        for (let i = 0; i < ROUNDS; i++) {
-          const t0 = cpuTicks(envoy.pid);
-          const r = await load(bin, s.frame, port, target);
-          // Envoy's CPU over the whole run (warm-up included) per request of the whole run.
-          const ticks = cpuTicks(envoy.pid) - t0;
-          const total = r.requests * (1 + 1 / SECONDS); // the 1 s warm-up at about the same rate
-          rounds.push({ rps: r.rps, p50: r.p50us, p99: r.p99us, cpuUs: (ticks / CLK_TCK) * 1e6 / total, loadCpu: r.cpuSeconds / r.seconds, errors: r.errors });
+    // Every scenario's Envoy runs at once (one loaded at a time), and the rounds go round the
+    // scenarios, so that a busy machine slows them alike: the ratios hold even when times drift.
+    type Round = { rps: number; p50: number; p99: number; cpuUs: number; loadCpu: number; errors: number };
+    const runs: { s: Scenario; envoy: RealEnvoy | null; target: string; rounds: Round[]; paced: LoadResult[]; failed: string }[] = [];
+    try {
+      for (const s of only) {
+        const run = { s, envoy: null as RealEnvoy | null, target: "", rounds: [] as Round[], paced: [] as LoadResult[], failed: "" };
+        runs.push(run);
+        try {
+          run.envoy = await startEnvoy({
+            configPath: bootstrapFor(s, dir, callees), endpoints, listenerPorts: { dubbo_outbound: 0 }, adminPort: 0, concurrency: 1,
+            wasmDir: join(REPO, "build"), logLevel: "warning",
+            pluginConfig: s.config ? { dubbo_outbound: JSON.stringify(s.config) } : undefined,
+          });
+          envoyVersion = run.envoy.version;
+          run.target = `127.0.0.1:${run.envoy.listeners.dubbo_outbound.port}`;
+        } catch (e) { run.failed = (e as Error).message.split("\n")[0]; }
+      }
+      for (let i = 0; i < ROUNDS; i++) {
+        for (const run of runs) {
+          if (run.failed) continue;
+          try {
+            const t0 = cpuTicks(run.envoy!.pid);
+            const r = await load(bin, run.s.frame, port, run.target);
+            // Envoy's CPU over the whole run (warm-up included) per request of the whole run.
+            const ticks = cpuTicks(run.envoy!.pid) - t0;
+            const total = r.requests * (1 + 1 / SECONDS); // the 1 s warm-up at about the same rate
+            run.rounds.push({ rps: r.rps, p50: r.p50us, p99: r.p99us, cpuUs: (ticks / CLK_TCK) * 1e6 / total, loadCpu: r.cpuSeconds / r.seconds, errors: r.errors });
+          } catch (e) { run.failed = (e as Error).message.split("\n")[0]; }
         }
+        console.error(`envoy bench: round ${i + 1}/${ROUNDS} done`);
+      }
+      for (let i = 0; RATE > 0 && i < RATE_ROUNDS; i++) {
+        for (const run of runs) {
+          if (run.failed) continue;
+          try { run.paced.push(await load(bin, run.s.frame, port, run.target, RATE)); } catch (e) { run.failed = (e as Error).message.split("\n")[0]; }
+        }
+      }
+      let paceBase: { p50: number; p99: number } | null = null;
+      for (const { s, envoy, rounds, paced: pr, failed } of runs) {
+        if (failed) { rows.push(`| ${s.name} | failed: ${failed} |`); continue; }
         const m = { rps: median(rounds.map((r) => r.rps)), p50: median(rounds.map((r) => r.p50)), p99: median(rounds.map((r) => r.p99)),
           cpuUs: median(rounds.map((r) => r.cpuUs)), loadCpu: median(rounds.map((r) => r.loadCpu)), errors: rounds.reduce((a, r) => a + r.errors, 0) };
         if (s.kind === "tcp") { baseRps = m.rps; baseCpu = m.cpuUs; baseP99 = m.p99; }
@@ -176,26 +199,19 @@ export async function runEnvoyBench(): Promise<void> {
         const added = baseRps && s.kind !== "tcp" ? `${(m.p99 - baseP99).toFixed(0)}` : "-";
         let note = m.errors ? ` ${m.errors} errors` : "";
         if (s.kind === "generic") {
-          const st = await envoy.admin("/stats?filter=upstream_(cx|rq)_total");
+          const st = await envoy!.admin("/stats?filter=upstream_(cx|rq)_total");
           const v = (k: string) => Number(new RegExp(`${V1.replace(/\|/g, "\\|")}\\.${k}: (\\d+)`).exec(st)?.[1] ?? 0);
           note += ` (${v("upstream_cx_total")} upstream connections for ${v("upstream_rq_total")} requests)`;
         }
         if (RATE > 0) {
-          const pr: LoadResult[] = [];
-          for (let i = 0; i < RATE_ROUNDS; i++) pr.push(await load(bin, s.frame, port, target, RATE));
           const pm = { p50: median(pr.map((r) => r.p50us)), p99: median(pr.map((r) => r.p99us)), rps: median(pr.map((r) => r.rps)), errors: pr.reduce((a, r) => a + r.errors, 0) };
           if (s.kind === "tcp") paceBase = pm;
           const add = (v: number, b: number | undefined) => paceBase && s.kind !== "tcp" ? `${(v - b!).toFixed(0)}` : "-";
           paced.push(`| ${s.name} | ${Math.round(pm.rps)} | ${pm.p50.toFixed(0)} | ${pm.p99.toFixed(0)} | ${add(pm.p50, paceBase?.p50)} | ${add(pm.p99, paceBase?.p99)} |${pm.errors ? ` ${pm.errors} errors` : ""}`);
-          console.error(paced[paced.length - 1]);
         }
         rows.push(`| ${s.name} | ${Math.round(m.rps / 1000)}k (${Math.round(Math.min(...rounds.map((r) => r.rps)) / 1000)}k..${Math.round(Math.max(...rounds.map((r) => r.rps)) / 1000)}k) | ${ratio} | ${m.p50.toFixed(0)} | ${m.p99.toFixed(0)} | ${added} | ${m.cpuUs.toFixed(2)} | ${cpuRatio} | ${Math.round(m.loadCpu * 100)}% |${note}`);
-        console.error(rows[rows.length - 1]);
-      } catch (e) {
-        rows.push(`| ${s.name} | failed: ${(e as Error).message.split("\n")[0]} |`);
-        console.error(rows[rows.length - 1]);
-      } finally { await envoy?.close(); }
-    }
+      }
+    } finally { for (const run of runs) await run.envoy?.close(); }
     console.log(`Envoy ${envoyVersion}, --concurrency 1; ${CONNS} connections x ${WINDOW} pipelined Dubbo requests of ${plain.length}/${tenant.length} bytes; ` +
       `${ROUNDS} rounds of ${SECONDS} s, medians (min..max of req/s).`);
     console.log(`Load side alone (Go load generator + responder, one core, no proxy): ${Math.round(ceiling / 1000)}k req/s.`);
