@@ -32,12 +32,21 @@ export class Metadata {
   error: string = "";
   /** Codec-private scratch (offsets of sections found while decoding, flags, variants). */
   codecFlags: i32 = 0;
-  codecOffsets: StaticArray<i32> = new StaticArray<i32>(8);
+  // Eight i32 slots held in the object itself (o0..o7, read by address: see offset()), not in an
+  // array of their own: one object fewer per Metadata for the collector to walk.
+  private o0: i32 = 0; private o1: i32 = 0; private o2: i32 = 0; private o3: i32 = 0;
+  private o4: i32 = 0; private o5: i32 = 0; private o6: i32 = 0; private o7: i32 = 0;
+  /** Codec-private slot k (0-7; other values wrap): offsets of sections found while decoding. */
+  @inline offset(k: i32): i32 { return load<i32>(this.slotAddress(k)); }
+  @inline setOffset(k: i32, v: i32): void { store<i32>(this.slotAddress(k), v); }
+  @inline private slotAddress(k: i32): usize { return changetype<usize>(this) + offsetof<Metadata>("o0") + (<usize>(k & 7) << 2); }
   /** Codec-private string scratch (e.g. Thrift method name for an error reply). */
   codecText: string = "";
 
-  private keys: string[] = [];
-  private values: string[] = [];
+  // Attribute keys and values interleaved, [k0, v0, k1, v1, ...]: one object per Metadata, not
+  // two arrays and their buffers (every connection keeps three Metadata, and each object is one
+  // more for the collector to walk). Made with the first attribute, grown by doubling.
+  private kv: StaticArray<string> | null = null;
   private count: i32 = 0;
 
   /** Clears everything but the codec's scan state (and `continuing`, which the framework sets). */
@@ -45,32 +54,40 @@ export class Metadata {
     this.messageType = 0; this.requestId = 0; this.headerSize = 0; this.bodySize = 0;
     this.frameSize = 0; this.responseStatus = 0; this.isReply = false; this.operationName = ""; this.error = "";
     this.codecFlags = 0; this.codecText = "";
-    for (let i = 0; i < 8; i++) unchecked(this.codecOffsets[i] = 0);
+    for (let i = 0; i < 8; i++) this.setOffset(i, 0);
     this.count = 0;
   }
 
   get frameLength(): i32 { return this.headerSize + this.bodySize; }
   get attributeCount(): i32 { return this.count; }
-  attributeKey(i: i32): string { return this.keys[i]; }
-  attributeValue(i: i32): string { return this.values[i]; }
+  attributeKey(i: i32): string { assert(i >= 0 && i < this.count); return unchecked(this.kv![i << 1]); }
+  attributeValue(i: i32): string { assert(i >= 0 && i < this.count); return unchecked(this.kv![(i << 1) + 1]); }
 
   setAttribute(key: string, value: string): void {
-    for (let i = 0; i < this.count; i++) {
-      if (unchecked(this.keys[i]) == key) { unchecked(this.values[i] = value); return; }
+    let kv = this.kv;
+    const n = this.count << 1;
+    if (kv != null) {
+      for (let i = 0; i < n; i += 2) {
+        if (unchecked(kv[i]) == key) { unchecked(kv[i + 1] = value); return; }
+      }
     }
-    if (this.count < this.keys.length) {
-      unchecked(this.keys[this.count] = key);
-      unchecked(this.values[this.count] = value);
-    } else {
-      this.keys.push(key);
-      this.values.push(value);
+    if (kv == null || n == kv.length) {
+      const grown = new StaticArray<string>(n == 0 ? 8 : n << 1);
+      for (let i = 0; i < n; i++) unchecked(grown[i] = kv![i]);
+      kv = grown;
+      this.kv = grown;
     }
+    unchecked(kv[n] = key);
+    unchecked(kv[n + 1] = value);
     this.count++;
   }
 
   getAttribute(key: string): string | null {
-    for (let i = 0; i < this.count; i++) {
-      if (unchecked(this.keys[i]) == key) return unchecked(this.values[i]);
+    const kv = this.kv;
+    if (kv == null) return null;
+    const n = this.count << 1;
+    for (let i = 0; i < n; i += 2) {
+      if (unchecked(kv[i]) == key) return unchecked(kv[i + 1]);
     }
     return null;
   }
@@ -82,8 +99,8 @@ export class Metadata {
     m.headerSize = this.headerSize; m.bodySize = this.bodySize; m.frameSize = this.frameSize;
     m.responseStatus = this.responseStatus; m.isReply = this.isReply; m.operationName = this.operationName;
     m.error = this.error; m.codecFlags = this.codecFlags; m.codecText = this.codecText;
-    for (let i = 0; i < 8; i++) m.codecOffsets[i] = this.codecOffsets[i];
-    for (let i = 0; i < this.count; i++) m.setAttribute(this.keys[i], this.values[i]);
+    for (let i = 0; i < 8; i++) m.setOffset(i, this.offset(i));
+    for (let i = 0; i < this.count; i++) m.setAttribute(this.attributeKey(i), this.attributeValue(i));
     return m;
   }
 }

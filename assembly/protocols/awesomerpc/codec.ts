@@ -35,7 +35,7 @@ export class AwesomerpcCodec extends Codec {
     md.requestId = <u64>u32be(ptr + 1);
     md.codecFlags = <i32>u8At(ptr);                 // version, echoed in replies
     const cmd = i16be(ptr + 9);
-    md.codecOffsets[SLOT_CMD] = cmd;
+    md.setOffset(SLOT_CMD, cmd);
     if (fromDownstream) {
       md.messageType = MessageType.Request;
     } else {
@@ -61,7 +61,7 @@ export class AwesomerpcCodec extends Codec {
     out.writeU8(<u32>md.codecFlags);
     out.writeU32BE(<u32>md.requestId);
     out.writeU32BE(<u32>HEADER_SIZE);
-    out.writeU16BE(<u32>md.codecOffsets[SLOT_CMD]);
+    out.writeU16BE(<u32>md.offset(SLOT_CMD));
     out.writeU16BE(rspCodeFor(error));
   }
 

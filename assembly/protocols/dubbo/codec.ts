@@ -34,7 +34,7 @@ const RESPONSE_WITH_EXCEPTION_WITH_ATTACHMENTS = 3;
 const RESPONSE_VALUE_WITH_ATTACHMENTS = 4;
 const RESPONSE_NULL_VALUE_WITH_ATTACHMENTS = 5;
 
-// md.codecOffsets slots (body-relative offsets found while decoding). md.codecFlags holds the
+// md.offset() slots (body-relative offsets found while decoding). md.codecFlags holds the
 // serialization id: the frame's variant, which error replies and probes repeat.
 const OFF_ATTACH_START = 0; // the attachments map tag
 const OFF_ATTACH_END = 1;   // one past its 'Z'
@@ -166,17 +166,17 @@ export class DubboCodec extends Codec {
     for (let i = 0; i < nargs; i++) if (!r.skipValue()) return this.bad(md, "argument " + i.toString());
     const base = r.end - <usize>md.bodySize;
     const start = <i32>(r.p - base);
-    md.codecOffsets[OFF_ATTACH_START] = start;
+    md.setOffset(OFF_ATTACH_START, start);
     if (!walkMap) return true;
     if (r.p >= r.end) {
-      md.codecOffsets[OFF_ATTACH_END] = start;
+      md.setOffset(OFF_ATTACH_END, start);
     } else {
       const at = r.p;
       if (!r.skipValue()) return this.bad(md, "attachments");
-      md.codecOffsets[OFF_ATTACH_END] = <i32>(r.p - base);
+      md.setOffset(OFF_ATTACH_END, <i32>(r.p - base));
       r.p = at;
     }
-    md.codecOffsets[OFF_ATTACH_KNOWN] = 1;
+    md.setOffset(OFF_ATTACH_KNOWN, 1);
     return true;
   }
 
@@ -217,8 +217,8 @@ export class DubboCodec extends Codec {
   /** Notes where a request's attachments end (the map was read, not skipped: see findAttachments). */
   private attachmentsEnd(md: Metadata, note: bool, end: i32): bool {
     if (!note) return true;
-    md.codecOffsets[OFF_ATTACH_END] = end;
-    md.codecOffsets[OFF_ATTACH_KNOWN] = 1;
+    md.setOffset(OFF_ATTACH_END, end);
+    md.setOffset(OFF_ATTACH_KNOWN, 1);
     return true;
   }
 
@@ -259,14 +259,14 @@ export class DubboCodec extends Codec {
   }
 
   private encodeRequest(md: Metadata, mutation: KeyValue[], ptr: usize, len: i32, out: ByteBuf): bool {
-    if (md.codecOffsets[OFF_ATTACH_KNOWN] == 0) {
+    if (md.offset(OFF_ATTACH_KNOWN) == 0) {
       const r = this.r;
       r.reset(ptr + HEADER, ptr + <usize>len);
       for (let i = 0; i < 4; i++) { if (!r.readStringRange() && r.error.length > 0) return false; }
       if (!this.findAttachments(md)) return false;
     }
-    const aStart = md.codecOffsets[OFF_ATTACH_START];
-    const aEnd = md.codecOffsets[OFF_ATTACH_END];
+    const aStart = md.offset(OFF_ATTACH_START);
+    const aEnd = md.offset(OFF_ATTACH_END);
     return this.rewriteWithMap(ptr, len, HEADER + aStart, HEADER + aEnd, mutation, out, -1, 0);
   }
 

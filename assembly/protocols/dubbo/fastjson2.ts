@@ -11,7 +11,7 @@ import { JsonbReader, JSONB_OBJECT, JSONB_OBJECT_END, JSONB_NULL, STR_LATIN1, ST
 import { countJvmParams } from "./hessian";
 
 const HEADER = 16;
-// md.codecOffsets slots, shared with the Hessian2 path: body-relative extent of the attachments
+// md.offset() slots, shared with the Hessian2 path: body-relative extent of the attachments
 // block (its length field included); start == end when the request has none.
 const OFF_ATTACH_START = 0;
 const OFF_ATTACH_END = 1;
@@ -84,17 +84,17 @@ export class Fastjson2Body {
     if (nargs < 0) return this.bad(md, "parameter types");
     for (let i = 0; i < nargs; i++) if (!this.block()) return this.bad(md, "argument " + i.toString());
     const base = ptr + HEADER;
-    md.codecOffsets[OFF_ATTACH_START] = <i32>(this.next - base);
+    md.setOffset(OFF_ATTACH_START, <i32>(this.next - base));
     if (this.next < this.bodyEnd && !this.block()) return this.bad(md, "attachments");
-    md.codecOffsets[OFF_ATTACH_END] = <i32>(this.next - base);
-    md.codecOffsets[OFF_ATTACH_KNOWN] = 1;
+    md.setOffset(OFF_ATTACH_END, <i32>(this.next - base));
+    md.setOffset(OFF_ATTACH_KNOWN, 1);
     return true;
   }
 
   /** The string values of the attachments object (the reader is on its block) become attributes. */
   private readAttachments(md: Metadata, w: Wants): bool {
     const r = this.r;
-    if (md.codecOffsets[OFF_ATTACH_START] == md.codecOffsets[OFF_ATTACH_END]) return true; // none
+    if (md.offset(OFF_ATTACH_START) == md.offset(OFF_ATTACH_END)) return true; // none
     if (r.peek() == <i32>JSONB_NULL) return true;
     if (!r.skipTypePrefix()) return this.bad(md, "attachments type");
     if (r.peek() != <i32>JSONB_OBJECT) return this.bad(md, "attachments are not an object");
@@ -142,20 +142,20 @@ export class Fastjson2Body {
     if (kind != 5 && !this.block()) return this.bad(md, "response value");
     if (this.next >= this.bodyEnd) return true;
     if (!this.block()) return this.bad(md, "response attachments");
-    md.codecOffsets[OFF_ATTACH_START] = 1; md.codecOffsets[OFF_ATTACH_END] = 2; // present
+    md.setOffset(OFF_ATTACH_START, 1); md.setOffset(OFF_ATTACH_END, 2); // present
     return this.readAttachments(md, w);
   }
 
   /** The request with the mutation merged into its attachments (a new block if it had none). */
   encodeRequest(md: Metadata, mutation: KeyValue[], ptr: usize, len: i32, out: ByteBuf): bool {
-    if (md.codecOffsets[OFF_ATTACH_KNOWN] == 0) {
+    if (md.offset(OFF_ATTACH_KNOWN) == 0) {
       this.start(ptr + HEADER, ptr + <usize>len);
       for (let i = 0; i < 4; i++) if (!this.block()) return false;
       if (!this.findAttachments(ptr, md)) return false;
     }
     const begin = out.len;
-    const aStart = HEADER + md.codecOffsets[OFF_ATTACH_START];
-    const aEnd = HEADER + md.codecOffsets[OFF_ATTACH_END];
+    const aStart = HEADER + md.offset(OFF_ATTACH_START);
+    const aEnd = HEADER + md.offset(OFF_ATTACH_END);
     out.writeBytes(ptr, aStart);
     if (!this.writeMerged(ptr + <usize>aStart, ptr + <usize>aEnd, mutation, out)) { out.len = begin; return false; }
     out.writeBytes(ptr + <usize>aEnd, len - aEnd);

@@ -131,25 +131,25 @@ export class ThriftCodec extends Codec {
     if (infoStart < 0) return fail(md, "thrift: malformed THeader protocol/transforms");
     const infoEnd = walkInfo(ptr, infoStart, headerEnd, md, wantsHeaders(wanted) ? wanted : null);
     if (infoEnd < 0) return fail(md, "thrift: malformed THeader info headers");
-    md.codecOffsets[OFF_INFO_START] = infoStart;
-    md.codecOffsets[OFF_INFO_END] = infoEnd;
-    md.codecOffsets[OFF_HEADER_END] = headerEnd;
-    md.codecOffsets[OFF_TH_FLAGS] = <i32>u16be(ptr + 6);
-    md.codecOffsets[OFF_TH_SEQID] = i32At(ptr, 8);
+    md.setOffset(OFF_INFO_START, infoStart);
+    md.setOffset(OFF_INFO_END, infoEnd);
+    md.setOffset(OFF_HEADER_END, headerEnd);
+    md.setOffset(OFF_TH_FLAGS, <i32>u16be(ptr + 6));
+    md.setOffset(OFF_TH_SEQID, i32At(ptr, 8));
     const readable = prologueTransforms == 0 &&
       (prologueProtocol == THEADER_PROTO_BINARY || prologueProtocol == THEADER_PROTO_COMPACT);
     if (!readable) {
       // zlib transform or JSON payload: framed and forwarded, not parsed. Replies we write are
       // plain binary, which a THeader peer reads from the protocol id of each frame.
       md.codecFlags = T_HEADER | P_BINARY | F_OPAQUE;
-      md.codecOffsets[OFF_TH_PROTO] = THEADER_PROTO_BINARY;
-      md.requestId = <u64><u32>md.codecOffsets[OFF_TH_SEQID];
+      md.setOffset(OFF_TH_PROTO, THEADER_PROTO_BINARY);
+      md.requestId = <u64><u32>md.offset(OFF_TH_SEQID);
       md.messageType = fromDownstream ? MessageType.Request : MessageType.Response;
       md.isReply = !fromDownstream;
       md.headerSize = headerEnd; md.bodySize = end - headerEnd;
       return DecodeStatus.Done;
     }
-    md.codecOffsets[OFF_TH_PROTO] = prologueProtocol;
+    md.setOffset(OFF_TH_PROTO, prologueProtocol);
     if (headerEnd >= end) return fail(md, "thrift: THeader frame without a message");
     const proto = prologueProtocol == THEADER_PROTO_COMPACT ? P_COMPACT
       : (byteAt(ptr, headerEnd) == 0x80 ? P_BINARY : P_BINARY_NONSTRICT);
@@ -161,7 +161,7 @@ export class ThriftCodec extends Codec {
   private finishMessage(ptr: usize, at: i32, end: i32, md: Metadata, proto: i32, wanted: WantedKeys): DecodeStatus {
     const body = parseMessageHead(ptr, at, end, proto, end, MALFORMED);
     if (body < 0) return fail(md, "thrift: malformed message header");
-    md.codecOffsets[OFF_MESSAGE] = at;
+    md.setOffset(OFF_MESSAGE, at);
     md.requestId = <u64>headSeqid;
     md.headerSize = body;
     md.bodySize = end - body;

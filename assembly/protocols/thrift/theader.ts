@@ -102,9 +102,9 @@ export const MAX_HEADER_WORDS = 16383;
  * or the result would be a header peers refuse (MAX_HEADER_WORDS).
  */
 export function encodeWithHeaders(md: Metadata, mutation: KeyValue[], base: usize, len: i32, out: ByteBuf): bool {
-  const infoStart = md.codecOffsets[OFF_INFO_START];
-  const infoEnd = md.codecOffsets[OFF_INFO_END];
-  const headerEnd = md.codecOffsets[OFF_HEADER_END];
+  const infoStart = md.offset(OFF_INFO_START);
+  const infoEnd = md.offset(OFF_INFO_END);
+  const headerEnd = md.offset(OFF_HEADER_END);
   for (let q = infoEnd; q < headerEnd; q++) if (byteAt(base, q) != 0) return false; // unknown block
   const start = out.len;
   out.writeU32BE(0);                       // frame length, patched below

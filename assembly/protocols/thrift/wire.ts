@@ -19,7 +19,7 @@ export const P_COMPACT: i32 = 8;
 /** THeader payload we cannot read (zlib transform, JSON protocol): framed and passed through. */
 export const F_OPAQUE: i32 = 16;
 
-// md.codecOffsets slots (offsets from the start of the frame).
+// md.offset() slots (offsets from the start of the frame).
 export const OFF_MESSAGE = 0;      // where the Thrift message (name, type, seqid) starts
 export const OFF_INFO_START = 1;   // THeader: first info block
 export const OFF_INFO_END = 2;     // THeader: end of the info blocks we understood

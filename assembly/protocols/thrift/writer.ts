@@ -65,10 +65,10 @@ function openFrame(md: Metadata, out: ByteBuf): i32 {
   } else if (transport == T_HEADER) {
     out.writeU32BE(0);
     out.writeU16BE(THEADER_MAGIC);
-    out.writeU16BE(<u32>md.codecOffsets[OFF_TH_FLAGS]);
-    out.writeU32BE(<u32>md.codecOffsets[OFF_TH_SEQID]);
+    out.writeU16BE(<u32>md.offset(OFF_TH_FLAGS));
+    out.writeU32BE(<u32>md.offset(OFF_TH_SEQID));
     out.writeU16BE(1);                                  // header: 1 word
-    out.writeU8(<u32>md.codecOffsets[OFF_TH_PROTO]);   // protocol id
+    out.writeU8(<u32>md.offset(OFF_TH_PROTO));   // protocol id
     out.writeU8(0);                                     // no transforms
     out.writeU16BE(0);                                  // padding
   }
