@@ -6,8 +6,7 @@ import { KeyValue, WantedKeys } from "./codec";
 import { Regex } from "./regex";
 import { newCacheBudget } from "./regex/dfa";
 import { parseJson, JsonValue, JSON_STRING, JSON_OBJECT, JSON_BOOL, jsonKindName } from "./json";
-import { Errors, checkObject, childPath, itemPath, readString, readInt, readBool, readList, readObject, quote } from "./config/fields";
-import { parseDuration } from "./config/duration";
+import { Errors, checkObject, childPath, itemPath, readString, readInt, readBool, readDuration, readList, readObject, quote } from "./config/fields";
 import { clusterNameError } from "./config/cluster";
 import { isIPv4, isIPv6 } from "./config/ip";
 import { RouteIndex } from "./router";
@@ -162,6 +161,7 @@ export const DEFAULT_DRAIN_WINDOW_MS: i64 = 10000;
 export const MAX_DRAIN_WINDOW_MS: i64 = 3600000;
 /** Envoy's own default connect_timeout: a connection not connected by then is not coming soon. */
 export const DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS: i64 = 5000;
+const MAX_UPSTREAM_CONNECT_TIMEOUT_MS: i64 = 3600000;
 
 export class PluginConfig {
   statPrefix: string = "";
@@ -248,8 +248,9 @@ export function parsePluginConfig(json: string, defaultStatPrefix: string): Conf
     cfg.regexInput.maxBytes = <i32>readInt(e, root, "maxRegexInputBytes", "", false, 1, MAX_REGEX_INPUT_BYTES, DEFAULT_MAX_REGEX_INPUT_BYTES);
     regexInput = cfg.regexInput;
     cfg.drainOnRuleChange = readBool(e, root, "drainOnRuleChange", "", true);
-    cfg.drainWindowMs = readDrainWindow(e, root);
-    cfg.upstreamConnectTimeoutMs = readUpstreamConnectTimeout(e, root);
+    cfg.drainWindowMs = readDuration(e, root, "drainWindow", "", false, "10s", DEFAULT_DRAIN_WINDOW_MS, MAX_DRAIN_WINDOW_MS, "must be at most 1h");
+    cfg.upstreamConnectTimeoutMs = readDuration(e, root, "upstreamConnectTimeout", "", false, "5s",
+      DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS, MAX_UPSTREAM_CONNECT_TIMEOUT_MS, "must be at most 1h");
     cfg.onRouteMismatch = readChoice(e, root, "onRouteMismatch", "KEEP", "REJECT");
     cfg.bindOn = readChoice(e, root, "bindOn", "FIRST_REQUEST", "CONNECTION");
     cfg.statsFlushIntervalMs = <u32>readInt(e, root, "statsFlushIntervalMs", "", false, 10, 60000, DEFAULT_STATS_FLUSH_INTERVAL_MS);
@@ -299,28 +300,6 @@ function checkMemoryPlan(e: Errors, cfg: PluginConfig): void {
     e.fail("maxHeldBytes", "maxHeldBytes + 2 x maxFrameBytes is " + total.toString() + ", more than " + MEMORY_PLAN_BYTES.toString() +
       " (a VM's memory is capped at 1 GiB; a callback may copy a frame twice besides what is held)");
   }
-}
-
-function readDrainWindow(e: Errors, root: JsonValue): i64 {
-  if (e.failed) return DEFAULT_DRAIN_WINDOW_MS;
-  const v = root.get("drainWindow");
-  if (v == null) return DEFAULT_DRAIN_WINDOW_MS;
-  if (v.kind != JSON_STRING) { e.fail("drainWindow", "must be a duration string such as \"10s\", got " + jsonKindName(v.kind)); return 0; }
-  const d = parseDuration(v.stringValue);
-  if (d.error.length > 0) { e.fail("drainWindow", d.error); return 0; }
-  if (d.ms > MAX_DRAIN_WINDOW_MS) { e.fail("drainWindow", "must be at most 1h, got " + quote(v.stringValue)); return 0; }
-  return d.ms;
-}
-
-function readUpstreamConnectTimeout(e: Errors, root: JsonValue): i64 {
-  if (e.failed) return DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS;
-  const v = root.get("upstreamConnectTimeout");
-  if (v == null) return DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS;
-  if (v.kind != JSON_STRING) { e.fail("upstreamConnectTimeout", "must be a duration string such as \"5s\", got " + jsonKindName(v.kind)); return 0; }
-  const d = parseDuration(v.stringValue);
-  if (d.error.length > 0) { e.fail("upstreamConnectTimeout", d.error); return 0; }
-  if (d.ms > MAX_DRAIN_WINDOW_MS) { e.fail("upstreamConnectTimeout", "must be at most 1h, got " + quote(v.stringValue)); return 0; }
-  return d.ms;
 }
 
 function readService(e: Errors, v: JsonValue, path: string, index: i32, keys: WantedKeys): ServiceConfig | null {
@@ -510,14 +489,7 @@ function readBucket(e: Errors, v: JsonValue, path: string): TokenBucketConfig {
   const b = new TokenBucketConfig();
   b.maxTokens = <u32>readInt(e, v, "maxTokens", path, true, 1, U32_MAX, 1);
   b.tokensPerFill = <u32>readInt(e, v, "tokensPerFill", path, false, 1, U32_MAX, 1);
-  const fp = childPath(path, "fillInterval");
-  const f = v.get("fillInterval");
-  if (e.failed) return b;
-  if (f == null) { e.fail(fp, "required"); return b; }
-  if (f.kind != JSON_STRING) { e.fail(fp, "must be a duration string such as \"1s\", got " + jsonKindName(f.kind)); return b; }
-  const d = parseDuration(f.stringValue);
-  if (d.error.length > 0) { e.fail(fp, d.error); return b; }
-  b.fillIntervalMs = <u64>d.ms;
+  b.fillIntervalMs = <u64>readDuration(e, v, "fillInterval", path, true, "1s", 0, i64.MAX_VALUE, "");
   return b;
 }
 

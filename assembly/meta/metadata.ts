@@ -54,7 +54,7 @@ export class Metadata {
     this.messageType = 0; this.requestId = 0; this.headerSize = 0; this.bodySize = 0;
     this.frameSize = 0; this.responseStatus = 0; this.isReply = false; this.operationName = ""; this.error = "";
     this.codecFlags = 0; this.codecText = "";
-    for (let i = 0; i < 8; i++) this.setOffset(i, 0);
+    this.o0 = 0; this.o1 = 0; this.o2 = 0; this.o3 = 0; this.o4 = 0; this.o5 = 0; this.o6 = 0; this.o7 = 0;
     this.count = 0;
   }
 

@@ -2,6 +2,7 @@
 // names its field path (e.g. `services[0].routes[1].name`); later reads become no-ops so the
 // callers can stay linear without exceptions.
 import { JsonValue, JSON_OBJECT, JSON_ARRAY, JSON_STRING, JSON_NUMBER, JSON_BOOL, jsonKindName } from "../json";
+import { parseDuration } from "./duration";
 
 export class Errors {
   message: string = "";
@@ -79,6 +80,23 @@ export function readInt(e: Errors, obj: JsonValue, key: string, path: string, re
   if (!v.isInteger || n != Math.floor(n)) { e.fail(p, want + ", got a fraction or exponent"); return def; }
   if (n < <f64>min || n > <f64>max) { e.fail(p, want + ", got " + formatNumber(n)); return def; }
   return <i64>n;
+}
+
+/**
+ * A duration field ("500ms", "1.5s", "2m", ...) in milliseconds; `def` when absent and not
+ * required. `example` is shown when the value is not a string; above `maxMs` the error is
+ * `tooLong` and the value.
+ */
+export function readDuration(e: Errors, obj: JsonValue, key: string, path: string, required: bool, example: string, def: i64, maxMs: i64, tooLong: string): i64 {
+  if (e.failed) return def;
+  const v = obj.get(key);
+  const p = childPath(path, key);
+  if (v == null) { if (required) e.fail(p, "required"); return def; }
+  if (v.kind != JSON_STRING) { e.fail(p, "must be a duration string such as " + quote(example) + ", got " + jsonKindName(v.kind)); return def; }
+  const d = parseDuration(v.stringValue);
+  if (d.error.length > 0) { e.fail(p, d.error); return def; }
+  if (d.ms > maxMs) { e.fail(p, tooLong + ", got " + quote(v.stringValue)); return def; }
+  return d.ms;
 }
 
 export function readBool(e: Errors, obj: JsonValue, key: string, path: string, def: bool): bool {

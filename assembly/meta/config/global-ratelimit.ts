@@ -1,10 +1,9 @@
 // `services[].globalRateLimit`: Aeraki's MetaRouter GlobalRateLimit (match, domain,
 // requestTimeout, denyOnFail, rateLimitService, descriptors[]{property, descriptorKey}), read
 // with the same path-aware errors as the rest of the plugin config.
-import { JsonValue, JSON_STRING, jsonKindName } from "../json";
+import { JsonValue } from "../json";
 import { MAX_RATE_LIMIT_CONDITIONS } from "./limits";
-import { Errors, checkObject, childPath, itemPath, readBool, readList, readObject, readString } from "./fields";
-import { parseDuration } from "./duration";
+import { Errors, checkObject, childPath, itemPath, readBool, readDuration, readList, readObject, readString } from "./fields";
 import { Match, readAttributes } from "../config";
 import { WantedKeys } from "../codec";
 
@@ -40,17 +39,8 @@ export function readGlobalRateLimit(e: Errors, v: JsonValue, path: string, keys:
   g.domain = readString(e, v, "domain", path, true, true, "");
   g.cluster = readString(e, v, "rateLimitService", path, true, true, "");
   g.denyOnFail = readBool(e, v, "denyOnFail", path, false);
-  const t = v.get("requestTimeout");
-  const tp = childPath(path, "requestTimeout");
-  if (!e.failed && t != null) {
-    if (t.kind != JSON_STRING) e.fail(tp, "must be a duration string such as \"20ms\", got " + jsonKindName(t.kind));
-    else {
-      const d = parseDuration(t.stringValue);
-      if (d.error.length > 0) e.fail(tp, d.error);
-      else if (d.ms > MAX_RLS_TIMEOUT_MS) e.fail(tp, "must be at most 60s: a held request waits this long at most, got \"" + t.stringValue + "\"");
-      else g.timeoutMs = <u32>d.ms;
-    }
-  }
+  g.timeoutMs = <u32>readDuration(e, v, "requestTimeout", path, false, "20ms", g.timeoutMs, MAX_RLS_TIMEOUT_MS,
+    "must be at most 60s: a held request waits this long at most");
   const list = readList(e, v, "descriptors", path, MAX_RATE_LIMIT_CONDITIONS);
   const dp = childPath(path, "descriptors");
   if (!e.failed && (list == null || list.length == 0)) e.fail(dp, "required: at least one {property, descriptorKey}");

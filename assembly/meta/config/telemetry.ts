@@ -1,9 +1,8 @@
 // Root fields `tracing`, `accessLog` and `latencyHistogram` (README "Plugin configuration",
 // docs/observability.md). Spans and access log records go out as OTLP over gRPC to a collector
 // cluster of the proxy; sampling is a percentage, as in Istio's Telemetry API.
-import { JsonValue, JSON_NUMBER, JSON_STRING, jsonKindName } from "../json";
-import { Errors, childPath, quote, readObject, readString } from "./fields";
-import { parseDuration } from "./duration";
+import { JsonValue, JSON_NUMBER, jsonKindName } from "../json";
+import { Errors, childPath, quote, readDuration, readObject, readString } from "./fields";
 
 export const SPAN_KIND_SERVER: i32 = 2;
 export const SPAN_KIND_CLIENT: i32 = 3;
@@ -60,15 +59,5 @@ function readOtlp(e: Errors, v: JsonValue, path: string, o: OtlpConfig, defaultS
     else if (!(p.numberValue >= 0 && p.numberValue <= 100)) e.fail(pp, "must be a number between 0 and 100");
     else o.samplingPercent = p.numberValue;
   }
-  const t = v.get("exportTimeout");
-  const tp = childPath(path, "exportTimeout");
-  if (!e.failed && t != null) {
-    if (t.kind != JSON_STRING) e.fail(tp, "must be a duration string such as \"5s\", got " + jsonKindName(t.kind));
-    else {
-      const d = parseDuration(t.stringValue);
-      if (d.error.length > 0) e.fail(tp, d.error);
-      else if (d.ms > 60000) e.fail(tp, "must be at most 60s, got " + quote(t.stringValue));
-      else o.exportTimeoutMs = <u32>d.ms;
-    }
-  }
+  o.exportTimeoutMs = <u32>readDuration(e, v, "exportTimeout", path, false, "5s", o.exportTimeoutMs, 60000, "must be at most 60s");
 }
