@@ -6,8 +6,9 @@
 import { InProcessProxy } from "../../inprocess/driver.ts";
 import { measureBuild } from "../../inprocess/heap.ts";
 import { VARIANTS, exchangeOf } from "../../inprocess/idle-memory.ts";
+import { envCounts } from "../env.ts";
 
-const steps = (process.env.GC_PAUSE_STEPS ?? "1000,10000,60000").split(",").map(Number);
+const steps = envCounts("GC_PAUSE_STEPS", [1000, 10000, 60000]);
 const v = VARIANTS.find((x) => x.name === "dubbo")!;
 const p = InProcessProxy.start({ wasm: measureBuild(v.module), config: v.config() });
 const ex = p.vm.exports as Record<string, any>;

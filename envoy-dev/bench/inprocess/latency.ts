@@ -13,10 +13,11 @@ import { InProcessProxy, type InProcessConnection } from "../../inprocess/driver
 import { REPO, floorWasm } from "./builds.ts";
 import { CLUSTER, loadBatches } from "./scenarios.ts";
 import { join } from "node:path";
+import { envCount } from "../env.ts";
 
-const CALLS = Number(process.env.LATENCY_CALLS ?? 200_000);
-const CONNECTIONS = Number(process.env.LATENCY_CONNECTIONS ?? 1000);
-const CHURN = Number(process.env.LATENCY_CHURN ?? 50);
+const CALLS = envCount("LATENCY_CALLS", 200_000);
+const CONNECTIONS = envCount("LATENCY_CONNECTIONS", 1000);
+const CHURN = envCount("LATENCY_CHURN", 50);
 
 const batch = loadBatches().find((b) => b.name === "dubbo hessian2 echoOrder")!;
 const req = batch.requests[0], rsp = batch.responses[0];
