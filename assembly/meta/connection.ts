@@ -388,11 +388,14 @@ export class MetaConnection extends NetworkContext {
       this.fatal(Stat.HeldBytesOverflow, "the VM's held-bytes budget (maxHeldBytes) is full: no room for another request in flight");
       return;
     }
-    if (this.pending.has(id) || this.hasRejection(id)) {
+    const at = this.pending.find(id);
+    if (at >= 0 || this.hasRejection(id)) {
       if (this.codec.repliesInOrder()) { this.queue.push(new Queued(id, packed, null)); return; }
-      if (this.pending.has(id)) this.account.give(PENDING_ENTRY_BYTES); // replaced, not added
+      if (at >= 0) this.account.give(PENDING_ENTRY_BYTES); // replaced, not added
+      this.pending.set(id, packed);
+      return;
     }
-    this.pending.set(id, packed);
+    this.pending.add(id, packed);
   }
 
   /** The reply for `id` was matched: the next same-id request in flight (if any) is next in line. */
@@ -490,9 +493,10 @@ export class MetaConnection extends NetworkContext {
     const failed = md.responseStatus == ResponseStatus.Error || md.messageType == MessageType.Error;
     if (failed) stats.inc(Stat.ResponseError);
     if (this.tel != null) this.tel!.response(md, len, failed, this.root.nowNs(), this.cluster);
-    if (!this.pending.has(id)) { stats.inc(Stat.UnmatchedResponse); return Verdict.Keep; }
-    const packed = this.pending.get(id);
-    this.pending.delete(id);
+    const at = this.pending.find(id);
+    if (at < 0) { stats.inc(Stat.UnmatchedResponse); return Verdict.Keep; }
+    const packed = this.pending.valueAt(at);
+    this.pending.deleteAt(at);
     this.account.give(PENDING_ENTRY_BYTES);
     if (this.queuedList != null) this.promote(id);
     if (md.responseStatus == ResponseStatus.Error || md.messageType == MessageType.Error) stats.incMethodError(methodSlotOf(packed));

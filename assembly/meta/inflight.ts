@@ -17,8 +17,8 @@ export class InFlight {
 
   @inline private home(k: u64): i32 { return <i32>((k * 0x9e3779b97f4a7c15) >>> 40) & this.mask; }
 
-  /** The slot holding `k`, or -1. */
-  private find(k: u64): i32 {
+  /** The slot holding `k`, or -1 (for valueAt/deleteAt: one search where has/get/delete make three). */
+  find(k: u64): i32 {
     if (this.count == 0) return -1;
     const mask = this.mask;
     let i = this.home(k);
@@ -34,9 +34,17 @@ export class InFlight {
   /** The value of `k` (0 when absent: check has() first). */
   get(k: u64): i32 { const i = this.find(k); return i >= 0 ? unchecked(this.vals[i]) : 0; }
 
+  /** The value in slot `i` (from find). */
+  @inline valueAt(i: i32): i32 { return unchecked(this.vals[i]); }
+
   set(k: u64, v: i32): void {
     const i = this.find(k);
     if (i >= 0) { unchecked(this.vals[i] = v); return; }
+    this.add(k, v);
+  }
+
+  /** Adds `k`, which the caller knows is absent (saves set's search). */
+  add(k: u64, v: i32): void {
     if ((this.count + 1) * 4 > (this.mask + 1) * 3) this.resize(max(MIN_CAPACITY, (this.mask + 1) * 2));
     this.insert(k, v);
     this.count++;
@@ -52,8 +60,14 @@ export class InFlight {
   }
 
   delete(k: u64): bool {
-    let i = this.find(k);
+    const i = this.find(k);
     if (i < 0) return false;
+    this.deleteAt(i);
+    return true;
+  }
+
+  /** Removes the entry in slot `i` (from find). */
+  deleteAt(i: i32): void {
     const mask = this.mask;
     // Backward shift: pull later entries of the probe run into the hole when their home allows.
     let j = i;
@@ -71,7 +85,6 @@ export class InFlight {
     unchecked(this.used[i] = 0);
     this.count--;
     if (this.count == 0 && this.mask + 1 > KEEP_WHEN_EMPTY) this.clear();
-    return true;
   }
 
   clear(): void {

@@ -33,7 +33,7 @@ export class Stats {
   private ids: StaticArray<u32> = new StaticArray<u32>(<i32>Stat.Count);
   private deltas: StaticArray<i64> = new StaticArray<i64>(<i32>Stat.Count);
   private routeIds: u32[] = [];
-  private routeDeltas: i64[] = [];
+  private routeDeltas: StaticArray<i64> = new StaticArray<i64>(0);
   private activeId: u32 = 0xffffffff;
   /**
    * Change of downstream_cx_active since the last flush. Flushed as a signed increment, never
@@ -65,7 +65,7 @@ export class Stats {
     else { r = new MemoryReport(); reportedMemory.set(this.memoryName, r); }
     r.roots++;
     this.routeIds = new Array<u32>(routeNames.length);
-    this.routeDeltas = new Array<i64>(routeNames.length);
+    this.routeDeltas = new StaticArray<i64>(routeNames.length);
     for (let i = 0; i < routeNames.length; i++) {
       this.routeIds[i] = defineMetric(MetricType.Counter, base + "route." + routeNames[i] + ".request_total");
       this.routeDeltas[i] = 0;

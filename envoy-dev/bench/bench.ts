@@ -6,7 +6,8 @@
 // BENCH_INPROCESS_ONLY (substring of "<frames> / <rules>"), BENCH_CALLGRIND=0 to skip the
 // instruction counts, BENCH_ALLOCATIONS=0 to skip the allocation counts, BENCH_MODULES=<dir> to
 // measure the dubbo.wasm/thrift.wasm in that directory instead of build/'s. Real Envoy: see
-// envoy-bench.ts (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNS, BENCH_WINDOW, BENCH_ONLY).
+// envoy-bench.ts (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONNS, BENCH_WINDOW, BENCH_ONLY,
+// BENCH_COMPARE_MODULES).
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { runEnvoyBench } from "./envoy-bench.ts";

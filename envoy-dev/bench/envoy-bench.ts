@@ -9,19 +9,21 @@
 // also runs at a fixed rate far below saturation (open loop, one request at a time per
 // connection): p50/p99 there, minus tcp_proxy alone's, is the latency the filter adds.
 // BENCH_ROUNDS (5), BENCH_SECONDS (3), BENCH_CONNS (16), BENCH_WINDOW (16), BENCH_RATE (2000
-// requests/s in all; 0 skips the fixed-rate runs), BENCH_RATE_ROUNDS (3), BENCH_ONLY (substring
-// of a scenario name) tune it.
+// requests/s in all; 0 skips the fixed-rate runs), BENCH_RATE_ROUNDS (3), BENCH_ONLY (substrings
+// of scenario names, "|" between them) tune it. BENCH_COMPARE_MODULES=<dir> runs every dubbo.wasm
+// scenario a second time with <dir>/dubbo.wasm, in the same rounds (an A/B of two builds).
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { startEnvoy, type RealEnvoy } from "../proxy/envoy.ts";
 import { dubboloadBinary } from "./build-load.ts";
 import { requestFrame } from "./frames.ts";
 import { genericProxy } from "./generic-proxy.ts";
+import { floorWasm } from "./inprocess/builds.ts";
 import { startGrpcOk, type GrpcOk } from "./grpc-ok.ts";
 import { startRateLimitService, type RateLimitService } from "../services/ratelimit.ts";
 
@@ -39,7 +41,8 @@ const CLK_TCK = 100; // Linux USER_HZ: /proc/<pid>/stat times are in 1/100 s
 
 /** gRPC services a scenario's module calls: a collector stand-in (grpc-ok.ts), envoyproxy/ratelimit + Redis. */
 type Callee = "otel" | "rls" | "rls-ok";
-interface Scenario { name: string; kind: "tcp" | "wasm" | "generic"; config?: object; frame: Buffer; callees?: Callee[] }
+/** tcp: no Wasm filter; floor: the read-only floor module (what any Wasm network filter costs). */
+interface Scenario { name: string; kind: "tcp" | "floor" | "wasm" | "generic"; config?: object; frame: Buffer; callees?: Callee[]; wasmDir?: string }
 
 const plain = requestFrame("sayHello", {});
 const tenant = requestFrame("sayHello", { "x-tenant": "acme" });
@@ -51,6 +54,9 @@ const otlp = (extra: object = {}) => ({ collectorCluster: "otel", serviceName: "
 const globalLimit = (cluster: string) => ({ domain: "bench", rateLimitService: cluster, requestTimeout: "1s", descriptors: [{ property: "method", descriptorKey: "method" }] });
 const SCENARIOS: Scenario[] = [
   { name: "tcp_proxy alone", kind: "tcp", frame: plain },
+  // A Wasm network filter that parses nothing: Envoy's cost of calling into V8 and copying each
+  // read into module memory. What the modules below add beyond it is their own work.
+  { name: "floor.wasm (reads every byte, parses nothing)", kind: "floor", frame: plain },
   { name: "dubbo.wasm default route (header only)", kind: "wasm", frame: plain, config: { services: [{ name: HOST, defaultCluster: V1 }] } },
   { name: "dubbo.wasm method route", kind: "wasm", frame: plain,
     config: { services: [{ name: HOST, routes: [{ name: "m", match: { attributes: method }, route: [{ cluster: V1, weight: 1 }] }] }] } },
@@ -82,6 +88,10 @@ function bootstrapFor(s: Scenario, dir: string, callees: Record<Callee, number>)
   const chain = l.filter_chains[0];
   if (s.kind === "tcp") chain.filters = chain.filters.filter((f: any) => f.name !== "envoy.filters.network.wasm");
   if (s.kind === "generic") chain.filters = [genericProxy(V1)];
+  if (s.kind === "floor") {
+    const wasm = chain.filters.find((f: any) => f.name === "envoy.filters.network.wasm");
+    wasm.typed_config.config.vm_config.code.local.filename = "floor.wasm";
+  }
   for (const c of s.callees ?? []) {
     doc.static_resources.clusters.push({
       name: c, type: "STATIC", connect_timeout: "1s",
@@ -133,9 +143,12 @@ export async function runEnvoyBench(): Promise<void> {
   const port = await freePort();
   const endpoints: Record<string, { host: string; port: number }[]> = {};
   for (const sub of ["", "v1", "v2"]) endpoints[`outbound|20880|${sub}|${HOST}`] = [{ host: "127.0.0.1", port }];
-  // BENCH_ONLY: substrings of scenario names, "|" between them; tcp_proxy alone always runs (the base).
+  // BENCH_ONLY: substrings of scenario names, "|" between them; tcp_proxy alone and the floor always run (the bases).
   const wanted = process.env.BENCH_ONLY?.split("|");
-  const only = wanted ? SCENARIOS.filter((s) => s.kind === "tcp" || wanted.some((w) => s.name.includes(w))) : SCENARIOS;
+  const floorDir = dirname(floorWasm());
+  let only = wanted ? SCENARIOS.filter((s) => s.kind === "tcp" || s.kind === "floor" || wanted.some((w) => s.name.includes(w))) : SCENARIOS;
+  const compare = process.env.BENCH_COMPARE_MODULES;
+  if (compare) only = only.flatMap((s) => s.kind === "wasm" ? [s, { ...s, name: `${s.name} [${compare}]`, wasmDir: compare }] : [s]);
   const needs = new Set(only.flatMap((s) => s.callees ?? []));
   let otel: GrpcOk | null = null, rls: RateLimitService | null = null, rlsOk: GrpcOk | null = null;
   if (needs.has("otel")) otel = await startGrpcOk();
@@ -161,7 +174,7 @@ export async function runEnvoyBench(): Promise<void> {
         try {
           run.envoy = await startEnvoy({
             configPath: bootstrapFor(s, dir, callees), endpoints, listenerPorts: { dubbo_outbound: 0 }, adminPort: 0, concurrency: 1,
-            wasmDir: join(REPO, "build"), logLevel: "warning",
+            wasmDir: s.kind === "floor" ? floorDir : s.wasmDir ?? join(REPO, "build"), logLevel: "warning",
             pluginConfig: s.config ? { dubbo_outbound: JSON.stringify(s.config) } : undefined,
           });
           envoyVersion = run.envoy.version;

@@ -45,7 +45,8 @@ export class HessianReader {
 
   reset(p: usize, end: usize): void {
     this.p = p; this.end = end; this.error = "";
-    this.classFields.length = 0;
+    // Setting an array's length always calls the allocator's capacity check: only when needed.
+    if (this.classFields.length != 0) this.classFields.length = 0;
   }
 
   @inline remaining(): i32 { return <i32>(this.end - this.p); }
