@@ -5,6 +5,7 @@ import { deliverClose, deliverReceive } from "./grpc";
 // Parsed so that asconfig's `--use abort=assembly/abi/abort/onAbort` finds it.
 import "./abort";
 import { collectDue, collectNow } from "./gc";
+import { hostAlloc, releaseLanding } from "./host-memory";
 
 const roots = new Map<u32, RootContext>();
 // Garbage is collected between callbacks (gc.ts says when): only at the end of the outermost
@@ -16,6 +17,7 @@ let pagesAtCollect: i32 = 0;
 @inline function enter(): void { depth++; }
 function leave(): void {
   if (--depth != 0) return;
+  releaseLanding();
   if (!collectDue() && memory.size() == pagesAtCollect) return;
   collectNow();
   pagesAtCollect = memory.size();
@@ -26,8 +28,8 @@ const conns = new Map<u32, NetworkContext>();
 export function proxy_abi_version_0_2_1(): void {}
 
 /** The host allocates the memory it hands us (buffers, properties) through this. */
-export function malloc(size: usize): usize { return heap.alloc(size > 0 ? size : 1); }
-export function proxy_on_memory_allocate(size: usize): usize { return heap.alloc(size > 0 ? size : 1); }
+export function malloc(size: usize): usize { return hostAlloc(size); }
+export function proxy_on_memory_allocate(size: usize): usize { return hostAlloc(size); }
 
 export function proxy_on_context_create(id: u32, parent: u32): void {
   enter();

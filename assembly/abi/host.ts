@@ -1,6 +1,7 @@
 // Typed wrappers around the host calls the framework needs. Returned data is allocated by the
-// host through our exported malloc; callers free it with heap.free (see Slice).
+// host through our exported malloc (host-memory.ts); callers free it with hostFree (see Slice).
 import * as raw from "./imports";
+import { hostFree } from "./host-memory";
 
 export const enum Status { Ok = 0, NotFound = 1, BadArgument = 2, Empty = 7, CasMismatch = 8, Unimplemented = 12 }
 export const enum BufferType { DownstreamData = 2, UpstreamData = 3, GrpcReceive = 5, VmConfiguration = 6, PluginConfiguration = 7 }
@@ -17,7 +18,7 @@ const RET_CAS: usize = memory.data(8);
 export class Slice {
   ptr: usize = 0;
   len: i32 = 0;
-  free(): void { if (this.ptr != 0) heap.free(this.ptr); this.ptr = 0; this.len = 0; }
+  free(): void { hostFree(this.ptr); this.ptr = 0; this.len = 0; }
 }
 
 /** Envoy's current log level for Wasm (read on each tick; trace until first read). */
@@ -93,7 +94,7 @@ export function getProperty(path: string): ArrayBuffer | null {
   const len = <i32>load<usize>(RET_LEN);
   const out = new ArrayBuffer(len);
   if (len > 0) memory.copy(changetype<usize>(out), ptr, <usize>len);
-  if (ptr != 0) heap.free(ptr);
+  hostFree(ptr);
   return out;
 }
 
@@ -130,8 +131,7 @@ export function setFilterState(path: string, value: string, span: u32): u32 {
   const s = raw.proxy_call_foreign_function(changetype<usize>(nameBuf), <usize>nameBuf.byteLength,
     args, p - args, RET_PTR, RET_LEN);
   heap.free(args);
-  const ret = load<usize>(RET_PTR);
-  if (ret != 0) heap.free(ret);
+  hostFree(load<usize>(RET_PTR));
   return s;
 }
 
