@@ -9,8 +9,9 @@
 // collection left live (at least COLLECT_MIN_BYTES, less near the VM's cap), so its cost, which
 // grows with the live heap, is paid once per as many freshly allocated bytes: constant work per
 // byte allocated, and memory bounded by ~1.5x the live heap plus one callback's allocations,
-// whatever the callbacks allocate. A trigger counting callbacks cannot bound memory: config updates allocate far more
-// per callback than frames do, and the VM grew to its cap between collections.
+// whatever the callbacks allocate. A trigger counting callbacks cannot bound memory: config
+// updates allocate far more per callback than frames do, and the VM grew to its cap between
+// collections.
 import { __alloc as tlsfAlloc, __realloc as tlsfRealloc, __free as tlsfFree } from "rt/tlsf";
 
 const BLOCK_OVERHEAD: usize = sizeof<usize>();

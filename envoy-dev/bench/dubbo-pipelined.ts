@@ -12,14 +12,15 @@ import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import YAML from "yaml";
 import { startHost } from "../host/index.ts";
+import { envCount } from "./env.ts";
 
 const require = createRequire(import.meta.url);
 const hessian = require("hessian.js");
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const ENVOY_YAML = join(ROOT, "envoy-dev", "envoy.yaml");
-const TOTAL = Number(process.env.BENCH_REQUESTS ?? 40000);
-const WINDOW = Number(process.env.BENCH_WINDOW ?? 64);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const TOTAL = envCount("BENCH_REQUESTS", 40000);
+const WINDOW = envCount("BENCH_WINDOW", 64);
+const ROUNDS = envCount("BENCH_ROUNDS", 7);
 const HOST = "dubbo-demo.default.svc.cluster.local";
 const V1 = `outbound|20880|v1|${HOST}`;
 

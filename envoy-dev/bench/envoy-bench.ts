@@ -24,17 +24,18 @@ import { dubboloadBinary } from "./build-load.ts";
 import { requestFrame } from "./frames.ts";
 import { genericProxy } from "./generic-proxy.ts";
 import { floorWasm } from "./inprocess/builds.ts";
+import { envCount } from "./env.ts";
 import { startGrpcOk, type GrpcOk } from "./grpc-ok.ts";
 import { startRateLimitService, type RateLimitService } from "../services/ratelimit.ts";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const ENVOY_YAML = join(REPO, "envoy-dev", "envoy.yaml");
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-const CONNS = Number(process.env.BENCH_CONNS ?? 16);
-const WINDOW = Number(process.env.BENCH_WINDOW ?? 16);
-const RATE = Number(process.env.BENCH_RATE ?? 2000);
-const RATE_ROUNDS = Number(process.env.BENCH_RATE_ROUNDS ?? 3);
+const ROUNDS = envCount("BENCH_ROUNDS", 5);
+const SECONDS = envCount("BENCH_SECONDS", 3);
+const CONNS = envCount("BENCH_CONNS", 16);
+const WINDOW = envCount("BENCH_WINDOW", 16);
+const RATE = envCount("BENCH_RATE", 2000, 0);
+const RATE_ROUNDS = envCount("BENCH_RATE_ROUNDS", 3);
 const HOST = "dubbo-demo.default.svc.cluster.local";
 const V1 = `outbound|20880|v1|${HOST}`;
 const CLK_TCK = 100; // Linux USER_HZ: /proc/<pid>/stat times are in 1/100 s

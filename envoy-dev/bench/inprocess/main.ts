@@ -6,10 +6,11 @@ import { join } from "node:path";
 import { moduleSizes, report, runInProcess } from "./bench.ts";
 import { REPO } from "./builds.ts";
 import { callgrindCounts, valgrindAvailable } from "./callgrind.ts";
+import { envCount } from "../env.ts";
 
 const only = process.env.BENCH_INPROCESS_ONLY || undefined;
 const rows = await runInProcess({
-  rounds: Number(process.env.BENCH_INPROCESS_ROUNDS ?? 9), ms: Number(process.env.BENCH_INPROCESS_MS ?? 40),
+  rounds: envCount("BENCH_INPROCESS_ROUNDS", 9), ms: envCount("BENCH_INPROCESS_MS", 40),
   only, allocations: process.env.BENCH_ALLOCATIONS !== "0" && !process.env.BENCH_MODULES, // tracing builds are of the sources
 });
 let instr = "callgrind: skipped (BENCH_CALLGRIND=0)";
